@@ -1,0 +1,81 @@
+/* engine.h - turns task events, samples and clock reads into charges.
+ *
+ * The engine is single-threaded: the sampler thread and the FUSE
+ * threads call it only under one lock (see sampler.h). Its data
+ * sources are injectable so unit tests can script a whole world.
+ */
+#ifndef CPUACCTFS_ENGINE_H
+#define CPUACCTFS_ENGINE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "group.h"
+#include "perfsplit.h"
+#include "procconn.h"
+#include "procfs.h"
+#include "tasks.h"
+
+struct engine_sources {
+	int (*process_clock)(pid_t pid, uint64_t *ns);
+	int (*thread_runtime)(pid_t pid, pid_t tid, uint64_t *ns);
+	int (*read_stat)(pid_t pid, pid_t tid, struct proc_stat *st);
+	int (*read_uids)(pid_t pid, uid_t *ruid, uid_t *euid);
+	int (*tgid_of)(pid_t tid, pid_t *tgid);
+	int (*scan)(procfs_thread_fn fn, void *data);
+	int (*list_threads)(pid_t pid, procfs_thread_fn fn, void *data);
+};
+
+/* The real thing: /proc and the process CPU clocks. */
+extern const struct engine_sources engine_procfs_sources;
+
+/* Brings queued events and samples in before a pass or a command, so
+ * both see everything that happened up to now (set by the sampler). */
+typedef void (*engine_drain_fn)(void *data);
+
+/* Who asked for a move: the FUSE request's credentials. */
+struct writer {
+	pid_t pid;
+	uid_t uid;
+};
+
+struct engine_stats {
+	uint64_t passes;
+	uint64_t clock_reads;
+	uint64_t rescans;
+	uint64_t lost_samples;
+	uint64_t unsettled_exits;
+};
+
+struct engine;
+
+struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
+			  size_t history_len, bool have_samples);
+void engine_free(struct engine *e);
+void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data);
+
+struct group_tree *engine_tree(struct engine *e);
+struct task_table *engine_tasks(struct engine *e);
+const struct engine_stats *engine_stats(const struct engine *e);
+
+/* Track every task that exists now, in the root group. */
+void engine_scan(struct engine *e);
+
+void engine_event(struct engine *e, const struct pc_event *ev);
+void engine_sample(struct engine *e, const struct perf_rec *rec);
+
+/* Measure every tracked task and charge what it ran since the last
+ * pass; t_ns (CLOCK_MONOTONIC) stamps the history records. */
+void engine_pass(struct engine *e, int64_t t_ns);
+
+/* Drain, then a pass: everything up to now is charged. */
+void engine_sync(struct engine *e, int64_t t_ns);
+
+/* Commands from the filesystem; each returns 0 or -errno. */
+int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
+		  bool whole_process, const struct writer *w, int64_t t_ns);
+int engine_reset(struct engine *e, unsigned int gid, int64_t t_ns);
+
+#endif

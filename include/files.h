@@ -1,0 +1,67 @@
+/* files.h - the control files of a group, and what each one reads.
+ *
+ * The table names every file with its mode; files_render produces one
+ * file's bytes from a snapshot. Inode numbers are built from a group id
+ * and a slot here, slot 0 being the directory itself.
+ */
+#ifndef CPUACCTFS_FILES_H
+#define CPUACCTFS_FILES_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "snapshot.h"
+
+enum cg_file {
+	CGF_DIR = 0,
+	CGF_CLONE_CHILDREN,
+	CGF_PROCS,
+	CGF_SANE_BEHAVIOR,
+	CGF_USAGE,
+	CGF_USAGE_ALL,
+	CGF_USAGE_PERCPU,
+	CGF_USAGE_PERCPU_SYS,
+	CGF_USAGE_PERCPU_USER,
+	CGF_USAGE_SYS,
+	CGF_USAGE_USER,
+	CGF_STAT,
+	CGF_NOTIFY_ON_RELEASE,
+	CGF_RELEASE_AGENT,
+	CGF_TASKS,
+	CGF_COUNT
+};
+
+struct cg_file_info {
+	const char *name;
+	mode_t mode;
+	bool root_only;
+};
+
+const struct cg_file_info *files_info(enum cg_file f);
+
+/* The file called name in a group (root or not); CGF_DIR if none. */
+enum cg_file files_lookup(const char *name, bool is_root);
+
+bool files_exists(enum cg_file f, bool is_root);
+
+/* Inode numbers: FUSE's root (1) is group 0's directory. */
+static inline uint64_t files_ino(unsigned int gid, enum cg_file f)
+{
+	return (uint64_t)gid * CGF_COUNT + f + 1;
+}
+
+static inline unsigned int files_ino_gid(uint64_t ino)
+{
+	return (ino - 1) / CGF_COUNT;
+}
+
+static inline enum cg_file files_ino_file(uint64_t ino)
+{
+	return (enum cg_file)((ino - 1) % CGF_COUNT);
+}
+
+void files_render(const struct snapshot *snap, const struct snap_group *g,
+		  enum cg_file f, GString *out);
+
+#endif

@@ -1,0 +1,85 @@
+/* group.h - the accounting model: a tree of groups with per-CPU counters.
+ *
+ * Like the kernel's cpuacct, a charge is added to the task's group and
+ * to every ancestor on one walk to the root, so a parent always holds
+ * its own tasks' time plus all of its descendants', per CPU, exactly.
+ * Group ids are never reused; the root is id 0.
+ */
+#ifndef CPUACCTFS_GROUP_H
+#define CPUACCTFS_GROUP_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cputime.h"
+#include "ring.h"
+
+/* What cpuacct.stat last reported, shared by a group and every snapshot
+ * of it, since readers on any thread move it forward. */
+struct stat_state {
+	gint refs;
+	GMutex lock;
+	struct prev_cputime prev;
+};
+
+struct group {
+	unsigned int id;
+	char *name;
+	struct group *parent;
+	GPtrArray *children;	/* struct group *, in creation order */
+	mode_t mode;		/* permission bits of the directory */
+	int64_t ctime_ns;	/* CLOCK_REALTIME of mkdir */
+	bool notify_on_release;
+	bool clone_children;
+	unsigned int ntasks;	/* threads that are direct members */
+	unsigned int ncpu;	/* length of the three arrays below */
+	uint64_t *usage;	/* ns per CPU, descendants included */
+	uint64_t *user;
+	uint64_t *sys;
+	struct stat_state *stat;
+	struct ring *history;
+	uint64_t gen;		/* bumped on every change a reader can see */
+};
+
+struct group_tree {
+	GPtrArray *by_id;	/* struct group * or NULL once removed */
+	unsigned int ncpu;
+	size_t history_len;
+	char *release_agent;
+	uint64_t gen;		/* bumped when the shape of the tree changes */
+};
+
+struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len);
+void group_tree_free(struct group_tree *tree);
+
+struct group *group_root(const struct group_tree *tree);
+struct group *group_by_id(const struct group_tree *tree, unsigned int id);
+struct group *group_child(const struct group *parent, const char *name);
+bool group_is_ancestor(const struct group *anc, const struct group *g);
+
+int group_mkdir(struct group_tree *tree, struct group *parent,
+		const char *name, mode_t mode, struct group **out);
+int group_rmdir(struct group_tree *tree, struct group *g);
+int group_rename(struct group_tree *tree, struct group *g,
+		 struct group *new_parent, const char *new_name);
+
+/* The one charge path: time spent on one CPU, added to g and every
+ * ancestor. */
+void group_charge(struct group *g, unsigned int cpu, uint64_t user_ns,
+		  uint64_t sys_ns);
+
+/* echo 0 > cpuacct.usage: zero this group only, never its ancestors. */
+void group_reset(struct group *g);
+
+/* Sum over CPUs of one of g's arrays (usage, user or sys). */
+uint64_t group_sum(const struct group *g, const uint64_t *percpu);
+
+/* Append the group's current totals to its history at time t_ns. */
+void group_record(struct group *g, int64_t t_ns);
+
+struct stat_state *stat_state_ref(struct stat_state *st);
+void stat_state_unref(struct stat_state *st);
+
+#endif

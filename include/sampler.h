@@ -1,0 +1,47 @@
+/* sampler.h - the thread that owns the engine and publishes snapshots.
+ *
+ * One thread waits on the proc connector and a timer: events are
+ * handled as they arrive (so exiting processes are read while they are
+ * zombies), and every interval it runs a pass and publishes a new
+ * snapshot. Filesystem writes take the same lock for a moment; readers
+ * never take it, they only grab the current snapshot.
+ */
+#ifndef CPUACCTFS_SAMPLER_H
+#define CPUACCTFS_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "snapshot.h"
+
+struct sampler_config {
+	unsigned int interval_ms;    /* between passes */
+	unsigned int perf_period_us; /* perf sampling period per CPU */
+	bool use_perf;
+	size_t history_len;	     /* records per group's ring */
+};
+
+struct sampler;
+
+/* Opens the sources and scans /proc; NULL and *err = -errno when the
+ * proc connector cannot be opened (perf is optional). */
+struct sampler *sampler_new(const struct sampler_config *cfg, int *err);
+int sampler_start(struct sampler *s);
+void sampler_free(struct sampler *s); /* stops the thread */
+
+/* The engine, under the lock; sampler_unlock publishes what changed. */
+struct engine *sampler_lock(struct sampler *s);
+void sampler_unlock(struct sampler *s);
+
+/* Bring in queued events and publish, so a listing of tasks never
+ * shows tasks that already exited. */
+void sampler_sync(struct sampler *s);
+
+/* The current snapshot, referenced: snapshot_unref() when done. */
+struct snapshot *sampler_snapshot(struct sampler *s);
+
+int64_t sampler_now_ns(void); /* CLOCK_MONOTONIC */
+
+#endif

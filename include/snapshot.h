@@ -1,0 +1,65 @@
+/* snapshot.h - one immutable, refcounted view of the whole tree.
+ *
+ * Every read renders from a snapshot, so a reader never sees a parent
+ * that disagrees with its children, and never waits for a pass: the
+ * sampler builds the next snapshot aside and swaps it in.
+ */
+#ifndef CPUACCTFS_SNAPSHOT_H
+#define CPUACCTFS_SNAPSHOT_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "group.h"
+#include "tasks.h"
+
+struct snap_group {
+	unsigned int id;
+	unsigned int parent_id; /* == id for the root */
+	char *name;
+	mode_t mode;
+	int64_t ctime_ns;
+	bool notify_on_release;
+	bool clone_children;
+	GArray *children;	/* unsigned int ids, creation order */
+	uint64_t *usage;	/* per CPU, ns */
+	uint64_t *user;
+	uint64_t *sys;
+	struct stat_state *stat;
+	GArray *tids;		/* sorted pid_t */
+	GArray *tgids;		/* sorted, unique pid_t */
+};
+
+struct snapshot {
+	gint refs;
+	uint64_t seq;
+	int64_t t_ns;		/* CLOCK_MONOTONIC of the pass it shows */
+	unsigned int ncpu;
+	unsigned int ngroups;	/* length of groups[] */
+	struct snap_group **groups; /* by id; NULL for removed ids */
+	char *release_agent;
+};
+
+struct snapshot *snapshot_build(const struct group_tree *tree,
+				const struct task_table *tasks, uint64_t seq,
+				int64_t t_ns);
+struct snapshot *snapshot_ref(struct snapshot *snap);
+void snapshot_unref(struct snapshot *snap);
+
+const struct snap_group *snapshot_group(const struct snapshot *snap,
+					unsigned int id);
+const struct snap_group *snapshot_child(const struct snapshot *snap,
+					const struct snap_group *parent,
+					const char *name);
+
+/* cpuacct.stat of g: cputime_adjust over its totals, moving g's shared
+ * state forward as the kernel does on every read. */
+void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,
+		   uint64_t *user_ticks, uint64_t *sys_ticks);
+
+typedef struct snapshot snapshot_t;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(snapshot_t, snapshot_unref)
+
+#endif

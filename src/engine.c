@@ -1,0 +1,802 @@
+/* engine.c - measure tasks, settle exits, charge groups.
+ *
+ * Where the numbers come from:
+ * - How much: the process CPU clock (the scheduler's exact runtime, the
+ *   same sum cpuacct.usage adds up), read once a pass for every live
+ *   process, or each thread's schedstat while a process is split across
+ *   groups.
+ * - Where and in which mode: perf cpu-clock samples. They are summed per
+ *   group over a pass and split that group's exact runtime over CPUs and
+ *   user/system, the way the kernel's tick samples split cpuacct.stat.
+ * - Exits: the zombie's clock is read on the EXIT event. When the parent
+ *   reaped it first, the parent's children time (cutime + cstime) grows
+ *   by exactly the lost total, so what is not explained by children we
+ *   did read is charged to those we could not.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define TICK_NS 10000000ULL /* one USER_HZ tick */
+#define CARRY_LIMIT_NS (2 * (int64_t)TICK_NS)
+
+/* One group's share of a pass: exact time, and where samples saw it. */
+struct group_acc {
+	uint64_t delta_ns;
+	uint64_t *weight; /* [cpu * 2 + mode], mode 0 user, 1 system */
+	uint64_t *last_weight;
+	uint64_t weight_sum;
+	uint64_t last_weight_sum;
+	int last_cpu;
+};
+
+/* A thread that left the tables during this pass: its late samples
+ * still belong to its group. */
+struct gone {
+	unsigned int gid;
+	struct proc *proc; /* NULL once the process is settled and freed */
+};
+
+struct engine {
+	const struct engine_sources *src;
+	struct group_tree *tree;
+	struct task_table *tasks;
+	GArray *acc;	    /* struct group_acc, by group id */
+	GHashTable *gone;   /* tid -> struct gone */
+	GPtrArray *orphans; /* exited procs nobody tracked will reap */
+	bool have_samples;
+	bool rescan;
+	engine_drain_fn drain;
+	void *drain_data;
+	struct engine_stats stats;
+};
+
+static struct group_acc *acc_of(struct engine *e, unsigned int gid)
+{
+	unsigned int ncpu = e->tree->ncpu;
+
+	if (gid >= e->acc->len)
+		g_array_set_size(e->acc, gid + 1);
+	struct group_acc *a = &g_array_index(e->acc, struct group_acc, gid);
+
+	if (!a->weight) {
+		a->weight = g_new0(uint64_t, ncpu * 2);
+		a->last_weight = g_new0(uint64_t, ncpu * 2);
+		a->last_cpu = -1;
+	}
+	return a;
+}
+
+static void acc_add_time(struct engine *e, struct group *g, uint64_t ns,
+			 int cpu_hint)
+{
+	struct group_acc *a;
+
+	if (!g || !ns)
+		return;
+	a = acc_of(e, g->id);
+	a->delta_ns += ns;
+	if (cpu_hint >= 0 && a->last_cpu < 0)
+		a->last_cpu = cpu_hint;
+}
+
+static void acc_add_weight(struct engine *e, unsigned int gid, unsigned int cpu,
+			   bool user, uint64_t ns)
+{
+	struct group_acc *a = acc_of(e, gid);
+
+	if (cpu >= e->tree->ncpu)
+		return;
+	a->weight[cpu * 2 + (user ? 0 : 1)] += ns;
+	a->weight_sum += ns;
+	a->last_cpu = cpu;
+}
+
+struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
+			  size_t history_len, bool have_samples)
+{
+	struct engine *e = g_new0(struct engine, 1);
+
+	e->src = src;
+	e->tree = group_tree_new(ncpu, history_len);
+	e->tasks = tasks_new();
+	e->acc = g_array_new(FALSE, TRUE, sizeof(struct group_acc));
+	e->gone = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	e->orphans = g_ptr_array_new_with_free_func((GDestroyNotify)proc_free);
+	e->have_samples = have_samples;
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	for (unsigned int i = 0; i < e->acc->len; i++) {
+		struct group_acc *a =
+		    &g_array_index(e->acc, struct group_acc, i);
+
+		g_free(a->weight);
+		g_free(a->last_weight);
+	}
+	g_array_free(e->acc, TRUE);
+	g_hash_table_destroy(e->gone);
+	g_ptr_array_free(e->orphans, TRUE);
+	tasks_free(e->tasks);
+	group_tree_free(e->tree);
+	g_free(e);
+}
+
+void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
+{
+	e->drain = fn;
+	e->drain_data = data;
+}
+
+struct group_tree *engine_tree(struct engine *e)
+{
+	return e->tree;
+}
+
+struct task_table *engine_tasks(struct engine *e)
+{
+	return e->tasks;
+}
+
+const struct engine_stats *engine_stats(const struct engine *e)
+{
+	return &e->stats;
+}
+
+/* ---- reading the sources ---- */
+
+static uint64_t children_ns(const struct proc_stat *st)
+{
+	return (st->cutime + st->cstime) * TICK_NS;
+}
+
+static void read_reaper_baseline(struct engine *e, struct proc *p)
+{
+	struct proc_stat st;
+
+	if (p->cut_known || e->src->read_stat(p->tgid, 0, &st))
+		return;
+	p->cut_ns = children_ns(&st);
+	p->cut_known = true;
+}
+
+static uint64_t start_ns(const struct proc_stat *st)
+{
+	return st->start_time * TICK_NS;
+}
+
+/* ---- scanning /proc (start-up, and after lost events) ---- */
+
+struct scan_ctx {
+	struct engine *e;
+	GHashTable *seen; /* tid set */
+};
+
+static struct proc *adopt_process(struct engine *e, pid_t tgid)
+{
+	struct proc_stat st;
+	struct proc *parent;
+	struct group *g = group_root(e->tree);
+	struct proc *p;
+
+	if (e->src->read_stat(tgid, 0, &st))
+		return NULL;
+	parent = tasks_find_proc(e->tasks, st.ppid);
+	if (parent)
+		g = proc_group(parent);
+	p = tasks_add_proc(e->tasks, tgid, g);
+	p->parent_tgid = st.ppid;
+	p->start_ns = start_ns(&st);
+	p->cut_ns = children_ns(&st);
+	p->cut_known = true;
+	p->last_cpu = st.processor;
+	/* what it ran before we knew of it is not ours to charge */
+	if (e->src->process_clock(tgid, &p->clock_last))
+		p->clock_last = 0;
+	return p;
+}
+
+static void scan_thread(pid_t tgid, pid_t tid, void *data)
+{
+	struct scan_ctx *ctx = data;
+	struct engine *e = ctx->e;
+	struct proc *p = tasks_find_proc(e->tasks, tgid);
+	struct task *t;
+
+	g_hash_table_add(ctx->seen, GINT_TO_POINTER(tid));
+	if (!p)
+		p = adopt_process(e, tgid);
+	if (!p)
+		return;
+	t = tasks_find(e->tasks, tid);
+	if (t && t->proc == p)
+		return;
+	t = tasks_add_thread(e->tasks, p, tid, proc_group(p));
+	if (p->split)
+		e->src->thread_runtime(tgid, tid, &t->runtime_last);
+}
+
+static void settle_exit(struct engine *e, struct proc *p);
+
+/* A process we track whose pid now names another process (its exit
+ * event was lost): forget it; its unread tail is lost. */
+static bool pid_reused(struct engine *e, struct proc *p)
+{
+	struct proc_stat st;
+	int64_t diff;
+
+	if (e->src->read_stat(p->tgid, 0, &st))
+		return true;
+	if (!p->start_ns)
+		return false;
+	diff = (int64_t)start_ns(&st) - (int64_t)p->start_ns;
+	return diff > (int64_t)(2 * TICK_NS) || diff < -(int64_t)(2 * TICK_NS);
+}
+
+static void drop_vanished(struct engine *e)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_autoptr(GPtrArray) gone = g_ptr_array_new();
+
+	g_hash_table_iter_init(&it, e->tasks->procs);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		if (pid_reused(e, value))
+			g_ptr_array_add(gone, value);
+	for (unsigned int i = 0; i < gone->len; i++) {
+		struct proc *p = gone->pdata[i];
+
+		p->exit_gid = proc_group(p)->id;
+		tasks_detach_proc(e->tasks, p);
+		e->stats.unsettled_exits++;
+		settle_exit(e, p);
+	}
+}
+
+static void drop_unseen_threads(struct engine *e, GHashTable *seen)
+{
+	GHashTableIter it;
+	gpointer value;
+	g_autoptr(GPtrArray) gone = g_ptr_array_new();
+
+	g_hash_table_iter_init(&it, e->tasks->tasks);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct task *t = value;
+
+		if (!g_hash_table_contains(seen, GINT_TO_POINTER(t->tid)) &&
+		    t->proc->threads->len > 1)
+			g_ptr_array_add(gone, t);
+	}
+	for (unsigned int i = 0; i < gone->len; i++)
+		tasks_remove_thread(e->tasks, gone->pdata[i]);
+}
+
+/* Start-up, and recovery after lost events: make the tables match
+ * /proc again. */
+void engine_scan(struct engine *e)
+{
+	g_autoptr(GHashTable) seen = g_hash_table_new(NULL, NULL);
+	struct scan_ctx ctx = {e, seen};
+
+	e->stats.rescans++;
+	drop_vanished(e);
+	e->src->scan(scan_thread, &ctx);
+	drop_unseen_threads(e, seen);
+	e->rescan = false;
+}
+
+/* ---- events ---- */
+
+static void remember_gone(struct engine *e, struct task *t)
+{
+	struct gone *gone = g_new(struct gone, 1);
+
+	gone->gid = t->group->id;
+	gone->proc = t->proc;
+	g_hash_table_replace(e->gone, GINT_TO_POINTER(t->tid), gone);
+}
+
+static void on_fork_process(struct engine *e, const struct pc_event *ev)
+{
+	struct task *creator = tasks_find(e->tasks, ev->parent_pid);
+	struct proc *parent = tasks_find_proc(e->tasks, ev->parent_tgid);
+	struct group *g = group_root(e->tree);
+	struct proc *p = tasks_find_proc(e->tasks, ev->pid);
+
+	if (p) {
+		/* its exit event was lost and the pid is reused already */
+		p->exit_gid = proc_group(p)->id;
+		tasks_detach_proc(e->tasks, p);
+		settle_exit(e, p);
+	}
+	if (creator)
+		g = creator->group;
+	else if (parent)
+		g = proc_group(parent);
+	p = tasks_add_proc(e->tasks, ev->pid, g);
+	p->parent_tgid = ev->parent_tgid;
+	p->start_ns = ev->ts_ns;
+	p->last_cpu = ev->cpu;
+	p->cut_known = true; /* a new process has reaped nobody */
+	if (parent)
+		read_reaper_baseline(e, parent);
+}
+
+static void on_fork_thread(struct engine *e, const struct pc_event *ev)
+{
+	struct proc *p = tasks_find_proc(e->tasks, ev->tgid);
+	struct task *leader;
+
+	if (!p)
+		p = adopt_process(e, ev->tgid);
+	if (!p)
+		return;
+	/* the connector names the process's parent, not the creating
+	 * thread, so a new thread joins its leader's group */
+	leader = tasks_find(e->tasks, ev->tgid);
+	tasks_add_thread(e->tasks, p, ev->pid,
+			 leader ? leader->group : proc_group(p));
+}
+
+static void on_exit_thread(struct engine *e, struct task *t)
+{
+	struct proc *p = t->proc;
+	uint64_t rt;
+
+	if (p->split && !e->src->thread_runtime(p->tgid, t->tid, &rt) &&
+	    rt > t->runtime_last)
+		acc_add_time(e, t->group, rt - t->runtime_last, p->last_cpu);
+	remember_gone(e, t);
+	tasks_remove_thread(e->tasks, t);
+	if (proc_update_split(p) && !p->split)
+		e->src->process_clock(p->tgid, &p->clock_last);
+}
+
+static void settle_reaped(struct engine *e, struct proc *r);
+
+/* The last thread of a process exited: read what the zombie ran. */
+static void on_exit_process(struct engine *e, struct task *t)
+{
+	struct proc *p = t->proc;
+	struct group *g = t->group;
+	struct proc_stat st;
+	uint64_t final;
+
+	p->exit_gid = g->id;
+	if (!e->src->process_clock(p->tgid, &final)) {
+		p->settled = true;
+		p->final_clock = final;
+		if (!p->split && final > p->clock_last)
+			acc_add_time(e, g, final - p->clock_last, p->last_cpu);
+		p->clock_last = final;
+		if (!e->src->read_stat(p->tgid, 0, &st))
+			p->final_cut_ns = children_ns(&st);
+	} else {
+		e->stats.unsettled_exits++;
+	}
+	/* children it reaped before dying show in the zombie's cutime */
+	if (p->dying->len)
+		settle_reaped(e, p);
+	remember_gone(e, t);
+	tasks_detach_proc(e->tasks, p);
+	settle_exit(e, p);
+}
+
+static void on_task_exit(struct engine *e, const struct pc_event *ev)
+{
+	struct task *t = tasks_find(e->tasks, ev->pid);
+
+	if (!t)
+		return;
+	if (t->proc->threads->len > 1)
+		on_exit_thread(e, t);
+	else
+		on_exit_process(e, t);
+}
+
+void engine_event(struct engine *e, const struct pc_event *ev)
+{
+	switch (ev->kind) {
+	case PC_FORK:
+		if (ev->pid == ev->tgid)
+			on_fork_process(e, ev);
+		else
+			on_fork_thread(e, ev);
+		break;
+	case PC_EXIT:
+		on_task_exit(e, ev);
+		break;
+	case PC_LOST:
+		g_warning("proc connector lost events; rescanning /proc");
+		e->rescan = true;
+		break;
+	case PC_EXEC:
+		break;
+	}
+}
+
+void engine_sample(struct engine *e, const struct perf_rec *rec)
+{
+	struct task *t;
+	struct gone *gone;
+	unsigned int gid;
+	struct proc *p;
+
+	if (rec->pid <= 0 || rec->tid <= 0)
+		return; /* the idle task */
+	t = tasks_find(e->tasks, rec->tid);
+	if (t) {
+		gid = t->group->id;
+		p = t->proc;
+	} else if ((gone = g_hash_table_lookup(e->gone,
+					       GINT_TO_POINTER(rec->tid)))) {
+		gid = gone->gid;
+		p = gone->proc;
+	} else {
+		return;
+	}
+	acc_add_weight(e, gid, rec->cpu, rec->user, rec->period_ns);
+	p->sampled_ns += rec->period_ns;
+	p->last_cpu = rec->cpu;
+}
+
+/* ---- exit settlement ---- */
+
+/* An exited process waits in its reaper's list until the reaper's
+ * children time shows it; with no tracked reaper it is an orphan. */
+static void settle_exit(struct engine *e, struct proc *p)
+{
+	struct proc *reaper = tasks_find_proc(e->tasks, p->parent_tgid);
+
+	while (p->dying->len)
+		g_ptr_array_add(e->orphans,
+				g_ptr_array_steal_index(p->dying, 0));
+	if (reaper && reaper != p)
+		g_ptr_array_add(reaper->dying, p);
+	else
+		g_ptr_array_add(e->orphans, p);
+}
+
+static bool reaped(struct engine *e, const struct proc *c)
+{
+	struct proc_stat st;
+
+	if (!c->settled)
+		return true; /* its clock was gone at its exit event */
+	if (e->src->read_stat(c->tgid, 0, &st))
+		return true;
+	return st.state != 'Z' && st.state != 'X';
+}
+
+static void charge_unsettled(struct engine *e, GPtrArray *unsettled,
+			     uint64_t total)
+{
+	uint64_t weight_sum = 0, left = total;
+
+	for (unsigned int i = 0; i < unsettled->len; i++)
+		weight_sum += ((struct proc *)unsettled->pdata[i])->sampled_ns + 1;
+	for (unsigned int i = 0; i < unsettled->len; i++) {
+		struct proc *c = unsettled->pdata[i];
+		uint64_t share = (unsigned __int128)total *
+				 (c->sampled_ns + 1) / weight_sum;
+
+		if (i == unsettled->len - 1)
+			share = left;
+		left -= share;
+		acc_add_time(e, group_by_id(e->tree, c->exit_gid), share,
+			     c->last_cpu);
+	}
+}
+
+/* The reaper's children time grew by exactly the totals of the
+ * children it reaped; what the children we read do not explain
+ * belongs to those we could not read. Tick rounding is carried. */
+static void settle_reaped(struct engine *e, struct proc *r)
+{
+	g_autoptr(GPtrArray) done = g_ptr_array_new();
+	g_autoptr(GPtrArray) unsettled = g_ptr_array_new();
+	struct proc_stat st;
+	uint64_t known = 0;
+	int64_t left;
+
+	for (unsigned int i = 0; i < r->dying->len; i++) {
+		struct proc *c = r->dying->pdata[i];
+
+		if (!reaped(e, c))
+			continue;
+		g_ptr_array_add(done, c);
+		if (c->settled)
+			known += c->final_clock + c->final_cut_ns;
+		else
+			g_ptr_array_add(unsettled, c);
+	}
+	if (!done->len || e->src->read_stat(r->tgid, 0, &st))
+		return;
+	left = (int64_t)(children_ns(&st) - r->cut_ns) + r->cut_carry_ns -
+	       (int64_t)known;
+	r->cut_ns = children_ns(&st);
+	if (unsettled->len && left > 0) {
+		charge_unsettled(e, unsettled, left);
+		left = 0;
+	}
+	r->cut_carry_ns = CLAMP(left, -1000000000LL, CARRY_LIMIT_NS);
+	for (unsigned int i = 0; i < done->len; i++) {
+		g_ptr_array_remove_fast(r->dying, done->pdata[i]);
+		proc_free(done->pdata[i]);
+	}
+}
+
+/* Nobody we track reaps these: their unread tail is estimated from
+ * their samples. */
+static void settle_orphans(struct engine *e)
+{
+	for (unsigned int i = 0; i < e->orphans->len; i++) {
+		struct proc *c = e->orphans->pdata[i];
+
+		if (!c->settled)
+			acc_add_time(e, group_by_id(e->tree, c->exit_gid),
+				     c->sampled_ns, c->last_cpu);
+	}
+	g_ptr_array_set_size(e->orphans, 0);
+}
+
+/* ---- the pass ---- */
+
+static void weigh_by_stat(struct engine *e, struct proc *p, uint64_t ns)
+{
+	struct proc_stat st;
+	uint64_t user;
+
+	/* without perf: the last CPU and the process's own user share */
+	if (e->src->read_stat(p->tgid, 0, &st))
+		return;
+	user = st.utime + st.stime ?
+		       (unsigned __int128)ns * st.utime / (st.utime + st.stime) :
+		       ns;
+	acc_add_weight(e, proc_group(p)->id, st.processor, true, user);
+	acc_add_weight(e, proc_group(p)->id, st.processor, false, ns - user);
+}
+
+static void measure_threads(struct engine *e, struct proc *p)
+{
+	for (unsigned int i = 0; i < p->threads->len; i++) {
+		struct task *t = p->threads->pdata[i];
+		uint64_t rt;
+
+		if (e->src->thread_runtime(p->tgid, t->tid, &rt))
+			continue;
+		if (rt > t->runtime_last)
+			acc_add_time(e, t->group, rt - t->runtime_last,
+				     p->last_cpu);
+		t->runtime_last = rt;
+	}
+}
+
+static void measure_process(struct engine *e, struct proc *p)
+{
+	uint64_t now;
+
+	e->stats.clock_reads++;
+	if (e->src->process_clock(p->tgid, &now))
+		return; /* exiting: its EXIT event settles it */
+	if (now < p->clock_last) {
+		/* a clock cannot go back: the pid is someone else's now */
+		e->rescan = true;
+		return;
+	}
+	if (now > p->clock_last) {
+		acc_add_time(e, proc_group(p), now - p->clock_last,
+			     p->last_cpu);
+		if (!e->have_samples)
+			weigh_by_stat(e, p, now - p->clock_last);
+	}
+	p->clock_last = now;
+}
+
+static void measure_live(struct engine *e)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, e->tasks->procs);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct proc *p = value;
+
+		if (p->split)
+			measure_threads(e, p);
+		else
+			measure_process(e, p);
+		p->sampled_ns = 0;
+		if (p->dying->len)
+			settle_reaped(e, p);
+	}
+}
+
+static void charge_split(struct group *g, const uint64_t *weight,
+			 uint64_t weight_sum, uint64_t total)
+{
+	unsigned int nbuckets = g->ncpu * 2, biggest = 0;
+	uint64_t left = total;
+
+	for (unsigned int b = 0; b < nbuckets; b++) {
+		uint64_t share;
+
+		if (weight[b] > weight[biggest])
+			biggest = b;
+		if (!weight[b])
+			continue;
+		share = (unsigned __int128)total * weight[b] / weight_sum;
+		left -= share;
+		group_charge(g, b / 2, b % 2 ? 0 : share, b % 2 ? share : 0);
+	}
+	/* rounding leftovers go where most of the time was seen */
+	group_charge(g, biggest / 2, biggest % 2 ? 0 : left,
+		     biggest % 2 ? left : 0);
+}
+
+static void charge_group(struct group *g, struct group_acc *a)
+{
+	if (a->weight_sum) {
+		charge_split(g, a->weight, a->weight_sum, a->delta_ns);
+		memcpy(a->last_weight, a->weight, g->ncpu * 2 * sizeof(uint64_t));
+		a->last_weight_sum = a->weight_sum;
+		memset(a->weight, 0, g->ncpu * 2 * sizeof(uint64_t));
+		a->weight_sum = 0;
+	} else if (a->last_weight_sum) {
+		charge_split(g, a->last_weight, a->last_weight_sum, a->delta_ns);
+	} else {
+		/* never sampled: short-lived work is mostly fork and exit */
+		group_charge(g, a->last_cpu > 0 ? (unsigned int)a->last_cpu : 0,
+			     0, a->delta_ns);
+	}
+	a->delta_ns = 0;
+}
+
+static void charge_groups(struct engine *e, int64_t t_ns)
+{
+	for (unsigned int id = 0; id < e->tree->by_id->len; id++) {
+		struct group *g = group_by_id(e->tree, id);
+		struct group_acc *a;
+
+		if (!g)
+			continue;
+		a = acc_of(e, id);
+		if (a->delta_ns) {
+			charge_group(g, a);
+		} else if (a->weight_sum > 1000000000ULL) {
+			/* samples with no time to split: stale, drop them */
+			memset(a->weight, 0, g->ncpu * 2 * sizeof(uint64_t));
+			a->weight_sum = 0;
+		}
+	}
+	for (unsigned int id = 0; id < e->tree->by_id->len; id++) {
+		struct group *g = group_by_id(e->tree, id);
+
+		if (g)
+			group_record(g, t_ns);
+	}
+}
+
+void engine_pass(struct engine *e, int64_t t_ns)
+{
+	if (e->rescan)
+		engine_scan(e);
+	measure_live(e);
+	settle_orphans(e);
+	charge_groups(e, t_ns);
+	g_hash_table_remove_all(e->gone);
+	e->stats.passes++;
+}
+
+void engine_sync(struct engine *e, int64_t t_ns)
+{
+	if (e->drain)
+		e->drain(e->drain_data);
+	engine_pass(e, t_ns);
+}
+
+/* ---- commands ---- */
+
+static int check_movable(struct engine *e, struct task *t,
+			 const struct writer *w)
+{
+	struct proc_stat st;
+	uid_t ruid, euid;
+
+	if (e->src->read_stat(t->proc->tgid, t->tid, &st))
+		return -ESRCH;
+	if ((st.flags & PROCFS_PF_NO_SETAFFINITY) ||
+	    ((st.flags & PROCFS_PF_KTHREAD) && t->tid == 2))
+		return -EINVAL;
+	if (w->uid == 0)
+		return 0;
+	if (e->src->read_uids(t->tid, &ruid, &euid))
+		return -ESRCH;
+	return w->uid == ruid || w->uid == euid ? 0 : -EACCES;
+}
+
+static struct task *find_or_rescan(struct engine *e, pid_t tid)
+{
+	struct task *t = tasks_find(e->tasks, tid);
+	pid_t tgid;
+
+	if (t || e->src->tgid_of(tid, &tgid))
+		return t;
+	/* it exists but we missed its birth: catch up with /proc */
+	engine_scan(e);
+	return tasks_find(e->tasks, tid);
+}
+
+static void rebaseline(struct engine *e, struct proc *p)
+{
+	if (!p->split) {
+		e->src->process_clock(p->tgid, &p->clock_last);
+		return;
+	}
+	for (unsigned int i = 0; i < p->threads->len; i++) {
+		struct task *t = p->threads->pdata[i];
+
+		e->src->thread_runtime(p->tgid, t->tid, &t->runtime_last);
+	}
+}
+
+int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
+		  bool whole_process, const struct writer *w, int64_t t_ns)
+{
+	struct group *g = group_by_id(e->tree, gid);
+	struct task *t;
+	struct proc *p;
+	int err;
+
+	if (!g)
+		return -ENODEV;
+	if (pid == 0)
+		pid = w->pid;
+	/* time run so far stays where it was run */
+	engine_sync(e, t_ns);
+	t = find_or_rescan(e, pid);
+	if (!t)
+		return -ESRCH;
+	err = check_movable(e, t, w);
+	if (err)
+		return err;
+	p = t->proc;
+	if (whole_process)
+		for (unsigned int i = 0; i < p->threads->len; i++)
+			tasks_move(e->tasks, p->threads->pdata[i], g);
+	else
+		tasks_move(e->tasks, t, g);
+	if (proc_update_split(p))
+		rebaseline(e, p);
+	return 0;
+}
+
+int engine_reset(struct engine *e, unsigned int gid, int64_t t_ns)
+{
+	struct group *g = group_by_id(e->tree, gid);
+
+	if (!g)
+		return -ENODEV;
+	if (!g->parent)
+		return 0; /* the root is never reset, as in the kernel */
+	engine_sync(e, t_ns);
+	group_reset(g);
+	return 0;
+}
+
+/* ---- the real sources ---- */
+
+const struct engine_sources engine_procfs_sources = {
+	.process_clock = procfs_process_clock,
+	.thread_runtime = procfs_thread_runtime,
+	.read_stat = procfs_read_stat,
+	.read_uids = procfs_read_uids,
+	.tgid_of = procfs_tgid_of,
+	.scan = procfs_scan,
+	.list_threads = procfs_list_threads,
+};

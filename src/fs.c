@@ -1,0 +1,349 @@
+/* fs.c - a thin FUSE low-level layer over snapshots and control calls.
+ *
+ * Inode numbers are derived from (group id, file), and group ids are
+ * never reused, so no inode table or lookup counts are needed. Files
+ * report size 0 like cgroupfs and are opened with direct I/O, so every
+ * read reaches us and is rendered from the newest snapshot.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "control.h"
+#include "files.h"
+#include "fs.h"
+
+#define ATTR_TIMEOUT 1.0
+
+/* An open control file: what was rendered for it, if anything. */
+struct open_file {
+	unsigned int gid;
+	enum cg_file file;
+	GString *text;
+};
+
+static struct sampler *sampler_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static void fill_stat(const struct snap_group *g, enum cg_file f,
+		      struct stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->st_ino = files_ino(g->id, f);
+	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec =
+		g->ctime_ns / 1000000000LL;
+	st->st_atim.tv_nsec = st->st_mtim.tv_nsec = st->st_ctim.tv_nsec =
+		g->ctime_ns % 1000000000LL;
+	if (f == CGF_DIR) {
+		st->st_mode = S_IFDIR | g->mode;
+		st->st_nlink = 2 + g->children->len;
+	} else {
+		st->st_mode = S_IFREG | files_info(f)->mode;
+		st->st_nlink = 1;
+	}
+	st->st_blksize = 4096;
+}
+
+/* The group an inode belongs to, if it still exists. */
+static const struct snap_group *group_of(const struct snapshot *snap,
+					 fuse_ino_t ino, enum cg_file *f)
+{
+	const struct snap_group *g = snapshot_group(snap, files_ino_gid(ino));
+
+	*f = files_ino_file(ino);
+	if (g && *f != CGF_DIR && !files_exists(*f, g->id == 0))
+		return NULL;
+	return g;
+}
+
+static void reply_entry(fuse_req_t req, const struct snap_group *g,
+			enum cg_file f)
+{
+	struct fuse_entry_param e = {
+		.ino = files_ino(g->id, f),
+		.attr_timeout = ATTR_TIMEOUT,
+		.entry_timeout = ATTR_TIMEOUT,
+	};
+
+	fill_stat(g, f, &e.attr);
+	fuse_reply_entry(req, &e);
+}
+
+static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	g_autoptr(snapshot_t) snap = sampler_snapshot(sampler_of(req));
+	const struct snap_group *p, *child;
+	enum cg_file f;
+
+	p = group_of(snap, parent, &f);
+	if (!p)
+		return (void)fuse_reply_err(req, ENOENT);
+	if (f != CGF_DIR)
+		return (void)fuse_reply_err(req, ENOTDIR);
+	child = snapshot_child(snap, p, name);
+	if (child)
+		return reply_entry(req, child, CGF_DIR);
+	f = files_lookup(name, p->id == 0);
+	if (f == CGF_DIR)
+		return (void)fuse_reply_err(req, ENOENT);
+	reply_entry(req, p, f);
+}
+
+static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	g_autoptr(snapshot_t) snap = sampler_snapshot(sampler_of(req));
+	const struct snap_group *g;
+	enum cg_file f;
+	struct stat st;
+
+	g = group_of(snap, ino, &f);
+	if (!g)
+		return (void)fuse_reply_err(req, ENOENT);
+	fill_stat(g, f, &st);
+	fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+}
+
+/* Truncation (O_TRUNC, `>` in a shell) is accepted and changes nothing,
+ * as on cgroupfs; ownership and mode changes are not supported yet. */
+static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		       int to_set, struct fuse_file_info *fi)
+{
+	int allowed = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME |
+		      FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+		      FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+
+	if (to_set & ~allowed)
+		return (void)fuse_reply_err(req, EPERM);
+	fs_getattr(req, ino, fi);
+}
+
+struct dir_entry {
+	char *name;
+	struct stat st;
+};
+
+static GArray *dir_entries(const struct snapshot *snap,
+			   const struct snap_group *g)
+{
+	GArray *list = g_array_new(FALSE, TRUE, sizeof(struct dir_entry));
+	struct dir_entry ent = { 0 };
+
+	ent.name = ".";
+	fill_stat(g, CGF_DIR, &ent.st);
+	g_array_append_val(list, ent);
+	ent.name = "..";
+	fill_stat(snapshot_group(snap, g->parent_id), CGF_DIR, &ent.st);
+	g_array_append_val(list, ent);
+	for (unsigned int i = 0; i < g->children->len; i++) {
+		const struct snap_group *c = snapshot_group(
+			snap, g_array_index(g->children, unsigned int, i));
+
+		ent.name = c->name;
+		fill_stat(c, CGF_DIR, &ent.st);
+		g_array_append_val(list, ent);
+	}
+	for (int f = CGF_DIR + 1; f < CGF_COUNT; f++) {
+		if (!files_exists(f, g->id == 0))
+			continue;
+		ent.name = (char *)files_info(f)->name;
+		fill_stat(g, f, &ent.st);
+		g_array_append_val(list, ent);
+	}
+	return list;
+}
+
+static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	g_autoptr(snapshot_t) snap = sampler_snapshot(sampler_of(req));
+	g_autoptr(GArray) list = NULL;
+	g_autofree char *buf = g_malloc(size);
+	const struct snap_group *g;
+	enum cg_file f;
+	size_t used = 0;
+
+	g = group_of(snap, ino, &f);
+	if (!g)
+		return (void)fuse_reply_err(req, ENOENT);
+	if (f != CGF_DIR)
+		return (void)fuse_reply_err(req, ENOTDIR);
+	list = dir_entries(snap, g);
+	for (off_t i = off; i < (off_t)list->len; i++) {
+		struct dir_entry *ent = &g_array_index(list, struct dir_entry, i);
+		size_t len = fuse_add_direntry(req, buf + used, size - used,
+					       ent->name, &ent->st, i + 1);
+
+		if (len > size - used)
+			break;
+		used += len;
+	}
+	fuse_reply_buf(req, buf, used);
+}
+
+static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	g_autoptr(snapshot_t) snap = sampler_snapshot(sampler_of(req));
+	struct open_file *of;
+	enum cg_file f;
+
+	if (!group_of(snap, ino, &f))
+		return (void)fuse_reply_err(req, ENOENT);
+	if (f == CGF_DIR)
+		return (void)fuse_reply_err(req, EISDIR);
+	of = g_new0(struct open_file, 1);
+	of->gid = files_ino_gid(ino);
+	of->file = f;
+	fi->fh = (uintptr_t)of;
+	fi->direct_io = 1;
+	fuse_reply_open(req, fi);
+}
+
+/* Render once per pass over the file: a read at offset 0 starts over
+ * with fresh numbers, later offsets continue what that read saw. */
+static int render_open_file(struct sampler *s, struct open_file *of)
+{
+	g_autoptr(snapshot_t) snap = NULL;
+	const struct snap_group *g;
+
+	if (of->file == CGF_TASKS || of->file == CGF_PROCS)
+		sampler_sync(s);
+	snap = sampler_snapshot(s);
+	g = snapshot_group(snap, of->gid);
+	if (!g)
+		return -ENODEV;
+	if (!of->text)
+		of->text = g_string_sized_new(64);
+	g_string_truncate(of->text, 0);
+	files_render(snap, g, of->file, of->text);
+	return 0;
+}
+
+static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	int err;
+
+	if (off == 0 || !of->text) {
+		err = render_open_file(sampler_of(req), of);
+		if (err)
+			return (void)fuse_reply_err(req, -err);
+	}
+	if ((size_t)off >= of->text->len)
+		return (void)fuse_reply_buf(req, NULL, 0);
+	fuse_reply_buf(req, of->text->str + off,
+		       MIN(size, of->text->len - (size_t)off));
+}
+
+static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		     size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct writer w = { .pid = ctx->pid, .uid = ctx->uid };
+	int err;
+
+	err = control_write(sampler_of(req), of->gid, of->file, buf, size, &w);
+	if (err)
+		return (void)fuse_reply_err(req, -err);
+	fuse_reply_write(req, size);
+}
+
+static void fs_release(fuse_req_t req, fuse_ino_t ino,
+		       struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+
+	if (of->text)
+		g_string_free(of->text, TRUE);
+	g_free(of);
+	fuse_reply_err(req, 0);
+}
+
+static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode)
+{
+	struct sampler *s = sampler_of(req);
+	g_autoptr(snapshot_t) snap = NULL;
+	unsigned int gid;
+	int err;
+
+	err = control_mkdir(s, files_ino_gid(parent), name, mode, &gid);
+	if (err)
+		return (void)fuse_reply_err(req, -err);
+	snap = sampler_snapshot(s);
+	reply_entry(req, snapshot_group(snap, gid), CGF_DIR);
+}
+
+static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, -control_rmdir(sampler_of(req),
+					   files_ino_gid(parent), name));
+}
+
+static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      fuse_ino_t newparent, const char *newname,
+		      unsigned int flags)
+{
+	if (flags)
+		return (void)fuse_reply_err(req, EINVAL);
+	fuse_reply_err(req, -control_rename(sampler_of(req),
+					    files_ino_gid(parent), name,
+					    files_ino_gid(newparent), newname));
+}
+
+static void fs_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, struct fuse_file_info *fi)
+{
+	fuse_reply_err(req, EACCES);
+}
+
+static void fs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		     mode_t mode, dev_t rdev)
+{
+	fuse_reply_err(req, S_ISREG(mode) ? EACCES : EPERM);
+}
+
+static void fs_eperm_name(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		       const char *name)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		    const char *newname)
+{
+	fuse_reply_err(req, EPERM);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.lookup = fs_lookup,
+	.getattr = fs_getattr,
+	.setattr = fs_setattr,
+	.readdir = fs_readdir,
+	.open = fs_open,
+	.read = fs_read,
+	.write = fs_write,
+	.release = fs_release,
+	.mkdir = fs_mkdir,
+	.rmdir = fs_rmdir,
+	.rename = fs_rename,
+	.create = fs_create,
+	.mknod = fs_mknod,
+	.unlink = fs_eperm_name,
+	.symlink = fs_symlink,
+	.link = fs_link,
+};
+
+const struct fuse_lowlevel_ops *fs_ops(void)
+{
+	return &ops;
+}

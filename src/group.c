@@ -1,0 +1,230 @@
+/* group.c - the group tree and its one charge path to the root. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "group.h"
+#include "parse.h"
+
+static int64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static struct stat_state *stat_state_new(void)
+{
+	struct stat_state *st = g_new0(struct stat_state, 1);
+
+	st->refs = 1;
+	g_mutex_init(&st->lock);
+	return st;
+}
+
+struct stat_state *stat_state_ref(struct stat_state *st)
+{
+	g_atomic_int_inc(&st->refs);
+	return st;
+}
+
+void stat_state_unref(struct stat_state *st)
+{
+	if (!st || !g_atomic_int_dec_and_test(&st->refs))
+		return;
+	g_mutex_clear(&st->lock);
+	g_free(st);
+}
+
+static struct group *group_new(struct group_tree *tree, const char *name,
+			       struct group *parent, mode_t mode)
+{
+	struct group *g = g_new0(struct group, 1);
+
+	g->id = tree->by_id->len;
+	g->name = g_strdup(name);
+	g->parent = parent;
+	g->children = g_ptr_array_new();
+	g->mode = mode;
+	g->ctime_ns = realtime_ns();
+	g->ncpu = tree->ncpu;
+	g->usage = g_new0(uint64_t, tree->ncpu);
+	g->user = g_new0(uint64_t, tree->ncpu);
+	g->sys = g_new0(uint64_t, tree->ncpu);
+	g->stat = stat_state_new();
+	g->history = ring_new(tree->history_len);
+	g_ptr_array_add(tree->by_id, g);
+	if (parent) {
+		/* children inherit both flags, as cgroup v1 does */
+		g->notify_on_release = parent->notify_on_release;
+		g->clone_children = parent->clone_children;
+		g_ptr_array_add(parent->children, g);
+	}
+	tree->gen++;
+	return g;
+}
+
+static void group_free(struct group *g)
+{
+	g_free(g->name);
+	g_ptr_array_free(g->children, TRUE);
+	g_free(g->usage);
+	g_free(g->user);
+	g_free(g->sys);
+	stat_state_unref(g->stat);
+	ring_free(g->history);
+	g_free(g);
+}
+
+struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
+{
+	struct group_tree *tree = g_new0(struct group_tree, 1);
+
+	tree->by_id = g_ptr_array_new();
+	tree->ncpu = ncpu;
+	tree->history_len = history_len ? history_len : 1;
+	tree->release_agent = g_strdup("");
+	group_new(tree, "", NULL, 0555);
+	return tree;
+}
+
+void group_tree_free(struct group_tree *tree)
+{
+	if (!tree)
+		return;
+	for (unsigned int i = 0; i < tree->by_id->len; i++) {
+		struct group *g = tree->by_id->pdata[i];
+
+		if (g)
+			group_free(g);
+	}
+	g_ptr_array_free(tree->by_id, TRUE);
+	g_free(tree->release_agent);
+	g_free(tree);
+}
+
+struct group *group_root(const struct group_tree *tree)
+{
+	return tree->by_id->pdata[0];
+}
+
+struct group *group_by_id(const struct group_tree *tree, unsigned int id)
+{
+	if (id >= tree->by_id->len)
+		return NULL;
+	return tree->by_id->pdata[id];
+}
+
+struct group *group_child(const struct group *parent, const char *name)
+{
+	for (unsigned int i = 0; i < parent->children->len; i++) {
+		struct group *c = parent->children->pdata[i];
+
+		if (strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+bool group_is_ancestor(const struct group *anc, const struct group *g)
+{
+	for (; g; g = g->parent)
+		if (g == anc)
+			return true;
+	return false;
+}
+
+int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
+		mode_t mode, struct group **out)
+{
+	int err = parse_group_name(name);
+
+	if (err)
+		return err;
+	if (group_child(parent, name))
+		return -EEXIST;
+	*out = group_new(tree, name, parent, mode & 07777);
+	parent->gen++;
+	return 0;
+}
+
+int group_rmdir(struct group_tree *tree, struct group *g)
+{
+	if (!g->parent)
+		return -EBUSY;
+	if (g->children->len || g->ntasks)
+		return -EBUSY;
+	g_ptr_array_remove(g->parent->children, g);
+	g->parent->gen++;
+	tree->by_id->pdata[g->id] = NULL;
+	tree->gen++;
+	group_free(g);
+	return 0;
+}
+
+int group_rename(struct group_tree *tree, struct group *g,
+		 struct group *new_parent, const char *new_name)
+{
+	int err = parse_group_name(new_name);
+
+	if (err)
+		return err;
+	if (!g->parent)
+		return -EBUSY;
+	if (new_parent != g->parent)
+		return -EIO; /* cgroup v1 renames only within a parent */
+	if (strcmp(g->name, new_name) == 0)
+		return 0;
+	if (group_child(new_parent, new_name))
+		return -EEXIST;
+	g_free(g->name);
+	g->name = g_strdup(new_name);
+	g->gen++;
+	g->parent->gen++;
+	tree->gen++;
+	return 0;
+}
+
+void group_charge(struct group *g, unsigned int cpu, uint64_t user_ns,
+		  uint64_t sys_ns)
+{
+	for (; g; g = g->parent) {
+		g->usage[cpu] += user_ns + sys_ns;
+		g->user[cpu] += user_ns;
+		g->sys[cpu] += sys_ns;
+		g->gen++;
+	}
+}
+
+void group_reset(struct group *g)
+{
+	size_t bytes = g->ncpu * sizeof(uint64_t);
+
+	memset(g->usage, 0, bytes);
+	memset(g->user, 0, bytes);
+	memset(g->sys, 0, bytes);
+	ring_clear(g->history);
+	g->gen++;
+}
+
+uint64_t group_sum(const struct group *g, const uint64_t *percpu)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int cpu = 0; cpu < g->ncpu; cpu++)
+		sum += percpu[cpu];
+	return sum;
+}
+
+void group_record(struct group *g, int64_t t_ns)
+{
+	struct ring_rec rec = {
+	    .t_ns = t_ns,
+	    .usage_ns = group_sum(g, g->usage),
+	    .user_ns = group_sum(g, g->user),
+	    .sys_ns = group_sum(g, g->sys),
+	};
+
+	ring_push(g->history, &rec);
+}

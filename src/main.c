@@ -1,0 +1,150 @@
+/* main.c - options, mounting, and the lifetime of the daemon. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "fs.h"
+#include "log.h"
+#include "sampler.h"
+
+#define DEFAULT_MOUNTPOINT "/run/cpuacctfs"
+#define MOUNT_OPTIONS \
+	"-oallow_other,default_permissions,fsname=cpuacct,subtype=cpuacctfs"
+
+struct options {
+	unsigned int interval_ms;
+	unsigned int perf_period_us;
+	unsigned int history_len;
+	int no_perf;
+};
+
+#define OPT(t, field, value) { t, offsetof(struct options, field), value }
+static const struct fuse_opt option_spec[] = {
+	OPT("--interval=%u", interval_ms, 0),
+	OPT("--perf-period=%u", perf_period_us, 0),
+	OPT("--history=%u", history_len, 0),
+	OPT("--no-perf", no_perf, 1),
+	FUSE_OPT_END
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] [MOUNTPOINT]\n"
+	       "\n"
+	       "Serve a cgroup v1 cpuacct hierarchy at MOUNTPOINT "
+	       "(default " DEFAULT_MOUNTPOINT ").\n"
+	       "\n"
+	       "    --interval=MS        time between samples (default 40)\n"
+	       "    --perf-period=US     perf sampling period per CPU "
+	       "(default 1000)\n"
+	       "    --no-perf            split time per CPU from /proc only\n"
+	       "    --history=N          samples kept per group (default 512)\n"
+	       "    -f                   stay in the foreground, log to stderr\n"
+	       "    -d                   debug: foreground and FUSE tracing\n"
+	       "    -o OPT[,OPT...]      FUSE mount options\n"
+	       "    -h, --help           this text\n"
+	       "    -V, --version        the version\n",
+	       prog);
+}
+
+static bool options_valid(const struct options *o)
+{
+	if (o->interval_ms < 1 || o->interval_ms > 60000) {
+		fprintf(stderr, "cpuacctfs: --interval must be 1..60000 ms\n");
+		return false;
+	}
+	if (o->perf_period_us < 10 || o->perf_period_us > 1000000) {
+		fprintf(stderr, "cpuacctfs: --perf-period must be "
+				"10..1000000 us\n");
+		return false;
+	}
+	if (o->history_len < 1 || o->history_len > 1000000) {
+		fprintf(stderr, "cpuacctfs: --history must be 1..1000000\n");
+		return false;
+	}
+	return true;
+}
+
+static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
+		 struct sampler *s)
+{
+	struct fuse_loop_config loop = { .clone_fd = 0,
+					 .max_idle_threads = 10 };
+	struct fuse_session *se;
+	int rc = 1;
+
+	se = fuse_session_new(args, fs_ops(), sizeof(*fs_ops()), s);
+	if (!se)
+		return 1;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_destroy;
+	if (fuse_session_mount(se, cli->mountpoint) != 0)
+		goto out_signals;
+	fuse_daemonize(cli->foreground);
+	if (sampler_start(s) != 0) {
+		g_warning("cannot start the sampler");
+		goto out_unmount;
+	}
+	g_message("serving %s", cli->mountpoint);
+	rc = fuse_session_loop_mt(se, &loop) < 0 ? 1 : 0;
+out_unmount:
+	fuse_session_unmount(se);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_destroy:
+	fuse_session_destroy(se);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct options o = { 40, 1000, 512, 0 };
+	struct fuse_cmdline_opts cli = { 0 };
+	struct sampler_config cfg;
+	struct sampler *s;
+	int err = 0, rc = 1;
+
+	if (fuse_opt_parse(&args, &o, option_spec, NULL) != 0 ||
+	    fuse_parse_cmdline(&args, &cli) != 0)
+		return 1;
+	if (cli.show_help) {
+		usage(argv[0]);
+		rc = 0;
+		goto out;
+	}
+	if (cli.show_version) {
+		printf("cpuacctfs %s\n", PACKAGE_VERSION);
+		rc = 0;
+		goto out;
+	}
+	if (!options_valid(&o))
+		goto out;
+	if (!cli.mountpoint) {
+		cli.mountpoint = strdup(DEFAULT_MOUNTPOINT);
+		if (mkdir(DEFAULT_MOUNTPOINT, 0755) && errno != EEXIST)
+			perror("cpuacctfs: " DEFAULT_MOUNTPOINT);
+	}
+	log_setup(!cli.foreground, cli.debug);
+	fuse_opt_add_arg(&args, MOUNT_OPTIONS);
+	cfg = (struct sampler_config){ .interval_ms = o.interval_ms,
+				       .perf_period_us = o.perf_period_us,
+				       .use_perf = !o.no_perf,
+				       .history_len = o.history_len };
+	s = sampler_new(&cfg, &err);
+	if (!s) {
+		fprintf(stderr, "cpuacctfs: cannot watch processes: %s "
+				"(run as root)\n",
+			g_strerror(-err));
+		goto out;
+	}
+	rc = serve(&args, &cli, s);
+	sampler_free(s);
+out:
+	free(cli.mountpoint);
+	fuse_opt_free_args(&args);
+	return rc;
+}

@@ -1,0 +1,231 @@
+/* sampler.c - the sampling thread, its lock and snapshot publishing. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sampler.h"
+
+struct sampler {
+	struct sampler_config cfg;
+	struct engine *engine;
+	struct procconn *pc;
+	struct perfsplit *perf;
+	GMutex engine_lock;
+	GMutex snap_lock;	/* guards only the pointer swap */
+	struct snapshot *snap;
+	uint64_t seq;
+	int timer_fd;
+	int stop_fd;
+	GThread *thread;
+	uint64_t lost_samples;
+};
+
+int64_t sampler_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void on_event(const struct pc_event *ev, void *data)
+{
+	engine_event(data, ev);
+}
+
+static void on_sample(const struct perf_rec *rec, void *data)
+{
+	engine_sample(data, rec);
+}
+
+static void drain_events(struct sampler *s)
+{
+	int rc = procconn_drain(s->pc, on_event, s->engine);
+
+	if (rc < 0)
+		g_warning("proc connector: %s", g_strerror(-rc));
+}
+
+/* Events first: a sample can name a task only after its fork. */
+static void drain_all(void *data)
+{
+	struct sampler *s = data;
+	uint64_t lost = 0;
+
+	drain_events(s);
+	if (s->perf) {
+		perfsplit_drain(s->perf, on_sample, s->engine, &lost);
+		s->lost_samples += lost;
+	}
+}
+
+static void publish(struct sampler *s)
+{
+	struct snapshot *next, *old;
+
+	next = snapshot_build(engine_tree(s->engine), engine_tasks(s->engine),
+			      ++s->seq, sampler_now_ns());
+	g_mutex_lock(&s->snap_lock);
+	old = s->snap;
+	s->snap = next;
+	g_mutex_unlock(&s->snap_lock);
+	snapshot_unref(old);
+}
+
+struct snapshot *sampler_snapshot(struct sampler *s)
+{
+	struct snapshot *snap;
+
+	g_mutex_lock(&s->snap_lock);
+	snap = snapshot_ref(s->snap);
+	g_mutex_unlock(&s->snap_lock);
+	return snap;
+}
+
+struct engine *sampler_lock(struct sampler *s)
+{
+	g_mutex_lock(&s->engine_lock);
+	return s->engine;
+}
+
+void sampler_unlock(struct sampler *s)
+{
+	publish(s);
+	g_mutex_unlock(&s->engine_lock);
+}
+
+void sampler_sync(struct sampler *s)
+{
+	g_mutex_lock(&s->engine_lock);
+	drain_events(s);
+	sampler_unlock(s);
+}
+
+static int open_timer(unsigned int interval_ms)
+{
+	struct itimerspec its = { 0 };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	its.it_interval.tv_sec = interval_ms / 1000;
+	its.it_interval.tv_nsec = (interval_ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static void open_perf(struct sampler *s)
+{
+	int err = 0;
+
+	if (!s->cfg.use_perf)
+		return;
+	s->perf = perfsplit_open(s->cfg.perf_period_us, &err);
+	if (!s->perf)
+		g_message("perf sampling unavailable (%s): splitting per CPU "
+			  "from /proc",
+			  g_strerror(-err));
+}
+
+struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
+{
+	struct sampler *s = g_new0(struct sampler, 1);
+
+	s->cfg = *cfg;
+	s->timer_fd = s->stop_fd = -1;
+	g_mutex_init(&s->engine_lock);
+	g_mutex_init(&s->snap_lock);
+	s->pc = procconn_open(err);
+	if (!s->pc) {
+		g_warning("cannot open the proc connector: %s",
+			  g_strerror(-*err));
+		sampler_free(s);
+		return NULL;
+	}
+	open_perf(s);
+	s->engine = engine_new(&engine_procfs_sources, procfs_possible_cpus(),
+			       cfg->history_len, s->perf != NULL);
+	engine_set_drain(s->engine, drain_all, s);
+	engine_scan(s->engine);
+	publish(s);
+	return s;
+}
+
+static gpointer sampler_main(gpointer data)
+{
+	struct sampler *s = data;
+	struct pollfd fds[3] = {
+		{ .fd = procconn_fd(s->pc), .events = POLLIN },
+		{ .fd = s->timer_fd, .events = POLLIN },
+		{ .fd = s->stop_fd, .events = POLLIN },
+	};
+	uint64_t ticks;
+
+	for (;;) {
+		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (fds[2].revents)
+			break;
+		if (fds[0].revents) {
+			g_mutex_lock(&s->engine_lock);
+			drain_events(s);
+			g_mutex_unlock(&s->engine_lock);
+		}
+		if (fds[1].revents &&
+		    read(s->timer_fd, &ticks, sizeof(ticks)) > 0) {
+			g_mutex_lock(&s->engine_lock);
+			engine_sync(s->engine, sampler_now_ns());
+			sampler_unlock(s);
+		}
+	}
+	return NULL;
+}
+
+int sampler_start(struct sampler *s)
+{
+	s->timer_fd = open_timer(s->cfg.interval_ms);
+	if (s->timer_fd < 0)
+		return s->timer_fd;
+	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->stop_fd < 0)
+		return -errno;
+	s->thread = g_thread_new("sampler", sampler_main, s);
+	return 0;
+}
+
+void sampler_free(struct sampler *s)
+{
+	uint64_t one = 1;
+
+	if (!s)
+		return;
+	if (s->thread) {
+		if (write(s->stop_fd, &one, sizeof(one)) < 0)
+			g_warning("cannot stop the sampler: %s",
+				  g_strerror(errno));
+		g_thread_join(s->thread);
+	}
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	if (s->stop_fd >= 0)
+		close(s->stop_fd);
+	snapshot_unref(s->snap);
+	engine_free(s->engine);
+	if (s->perf)
+		perfsplit_close(s->perf);
+	if (s->pc)
+		procconn_close(s->pc);
+	g_mutex_clear(&s->engine_lock);
+	g_mutex_clear(&s->snap_lock);
+	g_free(s);
+}

@@ -1,0 +1,140 @@
+/* snapshot.c - build, share and query immutable views of the tree. */
+#include <string.h>
+
+#include "cputime.h"
+#include "snapshot.h"
+
+static uint64_t *copy_percpu(const uint64_t *src, unsigned int ncpu)
+{
+	return g_memdup2(src, ncpu * sizeof(uint64_t));
+}
+
+static struct snap_group *snap_group_new(const struct group *g)
+{
+	struct snap_group *sg = g_new0(struct snap_group, 1);
+
+	sg->id = g->id;
+	sg->parent_id = g->parent ? g->parent->id : g->id;
+	sg->name = g_strdup(g->name);
+	sg->mode = g->mode;
+	sg->ctime_ns = g->ctime_ns;
+	sg->notify_on_release = g->notify_on_release;
+	sg->clone_children = g->clone_children;
+	sg->children = g_array_sized_new(FALSE, FALSE, sizeof(unsigned int),
+					 g->children->len);
+	for (unsigned int i = 0; i < g->children->len; i++) {
+		const struct group *c = g->children->pdata[i];
+
+		g_array_append_val(sg->children, c->id);
+	}
+	sg->usage = copy_percpu(g->usage, g->ncpu);
+	sg->user = copy_percpu(g->user, g->ncpu);
+	sg->sys = copy_percpu(g->sys, g->ncpu);
+	sg->stat = stat_state_ref(g->stat);
+	sg->tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	sg->tgids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	return sg;
+}
+
+static void snap_group_free(struct snap_group *sg)
+{
+	if (!sg)
+		return;
+	g_free(sg->name);
+	g_array_free(sg->children, TRUE);
+	g_free(sg->usage);
+	g_free(sg->user);
+	g_free(sg->sys);
+	stat_state_unref(sg->stat);
+	g_array_free(sg->tids, TRUE);
+	g_array_free(sg->tgids, TRUE);
+	g_free(sg);
+}
+
+struct snapshot *snapshot_build(const struct group_tree *tree,
+				const struct task_table *tasks, uint64_t seq,
+				int64_t t_ns)
+{
+	struct snapshot *snap = g_new0(struct snapshot, 1);
+	unsigned int n = tree->by_id->len;
+	g_autofree GArray **tids = g_new0(GArray *, n);
+	g_autofree GArray **tgids = g_new0(GArray *, n);
+
+	snap->refs = 1;
+	snap->seq = seq;
+	snap->t_ns = t_ns;
+	snap->ncpu = tree->ncpu;
+	snap->ngroups = n;
+	snap->groups = g_new0(struct snap_group *, n);
+	snap->release_agent = g_strdup(tree->release_agent);
+	for (unsigned int id = 0; id < n; id++) {
+		const struct group *g = group_by_id(tree, id);
+
+		if (!g)
+			continue;
+		snap->groups[id] = snap_group_new(g);
+		tids[id] = snap->groups[id]->tids;
+		tgids[id] = snap->groups[id]->tgids;
+	}
+	tasks_members(tasks, n, tids, tgids);
+	return snap;
+}
+
+struct snapshot *snapshot_ref(struct snapshot *snap)
+{
+	g_atomic_int_inc(&snap->refs);
+	return snap;
+}
+
+void snapshot_unref(struct snapshot *snap)
+{
+	if (!snap || !g_atomic_int_dec_and_test(&snap->refs))
+		return;
+	for (unsigned int id = 0; id < snap->ngroups; id++)
+		snap_group_free(snap->groups[id]);
+	g_free(snap->groups);
+	g_free(snap->release_agent);
+	g_free(snap);
+}
+
+const struct snap_group *snapshot_group(const struct snapshot *snap,
+					unsigned int id)
+{
+	return id < snap->ngroups ? snap->groups[id] : NULL;
+}
+
+const struct snap_group *snapshot_child(const struct snapshot *snap,
+					const struct snap_group *parent,
+					const char *name)
+{
+	for (unsigned int i = 0; i < parent->children->len; i++) {
+		unsigned int id = g_array_index(parent->children, unsigned int, i);
+		const struct snap_group *c = snapshot_group(snap, id);
+
+		if (c && strcmp(c->name, name) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static uint64_t sum(const uint64_t *v, unsigned int n)
+{
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += v[i];
+	return total;
+}
+
+void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,
+		   uint64_t *user_ticks, uint64_t *sys_ticks)
+{
+	uint64_t ut, st;
+
+	g_mutex_lock(&g->stat->lock);
+	cputime_adjust(sum(g->user, snap->ncpu), sum(g->sys, snap->ncpu),
+		       sum(g->usage, snap->ncpu), &g->stat->prev, &ut, &st);
+	g_mutex_unlock(&g->stat->lock);
+	*user_ticks = cputime_ns_to_ticks(ut);
+	*sys_ticks = cputime_ns_to_ticks(st);
+}
