@@ -510,10 +510,13 @@ static void settle_reaped(struct engine *e, struct proc *r)
 		if (!reaped(e, c))
 			continue;
 		g_ptr_array_add(done, c);
-		if (c->settled)
+		if (c->settled) {
 			known += c->final_clock + c->final_cut_ns;
-		else
+		} else {
+			/* what we already charged of it is not left over */
+			known += c->clock_last + c->cut_ns;
 			g_ptr_array_add(unsettled, c);
+		}
 	}
 	if (!done->len || e->src->read_stat(r->tgid, 0, &st))
 		return;

@@ -1,0 +1,117 @@
+#!/bin/bash
+# Install the dependencies, build, and run every test cpuacctfs has:
+# unit tests (plain, ASan/UBSan, valgrind), the integration suite against
+# the kernel's cpuacct (plain and ASan daemons), the daemon under
+# valgrind, the accuracy harness, a quick benchmark run and distcheck.
+# Every test prints "ok"/"not ok" lines; the last line counts them all.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=${CHECK_DIR:-$(mktemp -d /tmp/cpuacctfs-check.XXXXXX)}
+results="$work/results.tap"
+: >"$results"
+mkdir -p "$work"
+
+tap() { echo "$1" | tee -a "$results"; }
+# stage NAME TIMEOUT CMD...: run CMD, keep its ok/not ok lines.
+stage() {
+	local name=$1 limit=$2 log="$work/$1.log" rc
+	shift 2
+	echo "== $name"
+	timeout --kill-after=30 "$limit" "$@" >"$log" 2>&1
+	rc=$?
+	grep -E '^(not )?ok ' "$log" | tee -a "$results"
+	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		tap "not ok - $name: exited with status $rc"
+		tail -n 30 "$log" | sed 's/^/# /'
+	fi
+	return 0
+}
+
+# Check's verbose lines ("file:line:P:case:test:0: Passed") as TAP.
+unit_tap() {
+	local label=$1 bin
+	shift
+	for bin in "$@"; do
+		CK_VERBOSITY=verbose "$bin" 2>&1 |
+			sed -n -e "s/^[^:]*:[0-9]*:P:\([^:]*\):\([^:]*\):.*/ok - $label: \1 \2/p" \
+			       -e "s/^[^:]*:[0-9]*:[FE]:\([^:]*\):\([^:]*\):[0-9]*: \(.*\)/not ok - $label: \1 \2: \3/p"
+	done
+}
+
+unit_valgrind() {
+	local bin log
+	for bin in "$@"; do
+		log="$work/vg-$(basename "$bin").log"
+		if CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full \
+			--errors-for-leak-kinds=definite "$bin" >"$log" 2>&1; then
+			echo "ok - valgrind: $(basename "$bin")"
+		else
+			echo "not ok - valgrind: $(basename "$bin")"
+			sed 's/^/# /' "$log" | tail -n 40
+		fi
+	done
+}
+
+build() {
+	local dir=$1
+	shift
+	mkdir -p "$dir" && cd "$dir" &&
+		"$top/configure" -q "$@" && make -j"$(nproc)" all &&
+		make -j"$(nproc)" check TESTS= &&
+		echo "ok - build: $(basename "$dir")"
+}
+
+cleanup_leftovers() {
+	grep -E ' fuse\.cpuacctfs ' /proc/mounts | awk '{print $2}' |
+		while read -r m; do fusermount3 -uz "$m" 2>/dev/null; done
+}
+
+units() {
+	find "$1/tests/unit" -maxdepth 1 -type f -name 'test_*' -perm -u+x | sort
+}
+
+sh "$top/contrib/deps.sh" || tap "not ok - deps: apt-get install failed"
+(cd "$top" && autoreconf -fi >"$work/autoreconf.log" 2>&1) ||
+	tap "not ok - autoreconf"
+
+plain="$work/build"
+asan="$work/build-asan"
+stage build 900 build "$plain" CFLAGS="-O2 -g"
+stage build-asan 900 build "$asan" CFLAGS="-O1 -g -fno-omit-frame-pointer \
+-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	LDFLAGS="-fsanitize=address,undefined"
+
+# shellcheck disable=SC2046
+stage unit 300 unit_tap unit $(units "$plain")
+# shellcheck disable=SC2046
+stage unit-asan 600 env ASAN_OPTIONS=detect_leaks=1 unit_tap unit-asan \
+	$(units "$asan")
+# shellcheck disable=SC2046
+stage unit-valgrind 900 unit_valgrind $(units "$plain")
+
+stage integration 900 bash "$top/tests/integration/run.sh" \
+	"$plain/src/cpuacctfs"
+cleanup_leftovers
+stage integration-asan 900 env IT_LABEL=integration-asan \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	bash "$top/tests/integration/run.sh" "$asan/src/cpuacctfs"
+cleanup_leftovers
+stage memcheck 900 bash "$top/tests/integration/memcheck.sh" \
+	"$plain/src/cpuacctfs"
+cleanup_leftovers
+stage accuracy 1200 bash "$top/tests/accuracy/run.sh" \
+	"$plain/src/cpuacctfs" "$plain/tests/accuracy/burn"
+cleanup_leftovers
+stage bench 600 env BENCH_QUICK=1 bash "$top/tests/bench/run.sh" \
+	"$plain/src/cpuacctfs" "$plain/tests/bench/readbench"
+cleanup_leftovers
+stage distcheck 1200 sh -c "cd '$plain' && make -j$(nproc) distcheck \
+	DISTCHECK_CONFIGURE_FLAGS= >/dev/null && echo 'ok - distcheck'"
+
+passed=$(grep -E '^ok ' "$results" | grep -vc '# SKIP')
+skipped=$(grep -E '^ok ' "$results" | grep -c '# SKIP')
+failed=$(grep -cE '^not ok ' "$results")
+echo "logs: $work"
+echo "$skipped skipped (counted as passed below only when they ran: they did not)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

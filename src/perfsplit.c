@@ -1,0 +1,307 @@
+/* perfsplit.c - system-wide cpu-clock sampling, one ring per CPU.
+ *
+ * The reader drains the rings on its own timer, so a ring holds about
+ * a second of samples and wakes a poller only when half full.
+ * Busy CPUs are sampled every period; idle ones (pid 0) more sparsely,
+ * so sample counts give shares of a task's time, not wall time.
+ */
+#include "perfsplit.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include <linux/perf_event.h>
+
+#include <glib.h>
+
+#include "procfs.h"
+
+#define SAMPLE_TYPE                                                            \
+	(PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |                \
+	 PERF_SAMPLE_PERIOD)
+
+/* The record PERF_SAMPLE_* above produce, in the kernel's order. */
+struct sample_rec {
+	struct perf_event_header h;
+	uint32_t pid, tid;
+	uint64_t time;
+	uint32_t cpu, res;
+	uint64_t period;
+};
+
+/* PERF_RECORD_LOST and PERF_RECORD_LOST_SAMPLES both end in a count. */
+struct lost_rec {
+	struct perf_event_header h;
+	uint64_t id;
+	uint64_t lost;
+};
+
+struct lost_samples_rec {
+	struct perf_event_header h;
+	uint64_t lost;
+};
+
+struct ring {
+	int fd;
+	void *base;	  /* metadata page, then the data pages */
+	size_t len;	  /* whole mapping */
+	const char *data; /* base + one page */
+	uint64_t mask;	  /* data size - 1 (a power of two) */
+};
+
+struct perfsplit {
+	int n;
+	struct ring *rings;
+};
+
+#define MIN_DATA_PAGES 8
+#define MAX_DATA_PAGES 256
+
+/* Data pages for one second of samples (a power of two, as perf
+ * requires): 25 drain periods of margin at the sampler's 40 ms. */
+static unsigned int data_pages(unsigned int period_us, size_t page)
+{
+	uint64_t bytes = (uint64_t)sizeof(struct sample_rec) * 1000000u /
+			 (period_us ? period_us : 1);
+	unsigned int pages = MIN_DATA_PAGES;
+
+	while (pages < MAX_DATA_PAGES && (uint64_t)pages * page < bytes)
+		pages *= 2;
+	return pages;
+}
+
+static int open_event(unsigned int period_us, int cpu, size_t data_size)
+{
+	struct perf_event_attr attr;
+	long fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	attr.sample_period = (uint64_t)period_us * 1000u;
+	attr.sample_type = SAMPLE_TYPE;
+	attr.disabled = 1;
+	attr.use_clockid = 1;
+	attr.clockid = CLOCK_MONOTONIC;
+	/* the reader drains on a timer; poll only wakes at half full */
+	attr.watermark = 1;
+	attr.wakeup_watermark = (uint32_t)(data_size / 2);
+	fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1,
+		     PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+static int ring_map(struct ring *r, size_t page)
+{
+	r->base =
+	    mmap(NULL, r->len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->base == MAP_FAILED) {
+		r->base = NULL;
+		return -errno;
+	}
+	r->data = (const char *)r->base + page;
+	return 0;
+}
+
+static void ring_close(struct ring *r)
+{
+	if (r->base)
+		munmap(r->base, r->len);
+	if (r->fd >= 0)
+		close(r->fd);
+}
+
+/* Open and map CPU cpu's event; -ENODEV means the CPU is offline. */
+static int ring_open(struct ring *r, unsigned int period_us, int cpu)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t size = data_pages(period_us, page) * page;
+	int ret;
+
+	r->base = NULL;
+	r->len = page + size;
+	r->mask = size - 1;
+	r->fd = open_event(period_us, cpu, size);
+	if (r->fd < 0)
+		return r->fd;
+	ret = ring_map(r, page);
+	if (ret < 0) {
+		ring_close(r);
+		r->fd = -1;
+	}
+	return ret;
+}
+
+void perfsplit_close(struct perfsplit *ps)
+{
+	int i;
+
+	if (!ps)
+		return;
+	for (i = 0; i < ps->n; i++)
+		ring_close(&ps->rings[i]);
+	g_free(ps->rings);
+	g_free(ps);
+}
+
+static int enable_all(struct perfsplit *ps)
+{
+	int i;
+
+	for (i = 0; i < ps->n; i++)
+		if (ioctl(ps->rings[i].fd, PERF_EVENT_IOC_ENABLE, 0) < 0)
+			return -errno;
+	return 0;
+}
+
+static int open_rings(struct perfsplit *ps, unsigned int period_us)
+{
+	unsigned int cpu, ncpu = procfs_possible_cpus();
+	int ret;
+
+	ps->rings = g_new0(struct ring, ncpu);
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		ret = ring_open(&ps->rings[ps->n], period_us, (int)cpu);
+		if (ret == -ENODEV) /* offline now: not counted */
+			continue;
+		if (ret < 0)
+			return ret;
+		ps->n++;
+	}
+	return ps->n ? 0 : -ENODEV;
+}
+
+struct perfsplit *perfsplit_open(unsigned int period_us, int *err)
+{
+	struct perfsplit *ps;
+	int ret;
+
+	if (!period_us) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	ps = g_new0(struct perfsplit, 1);
+	ret = open_rings(ps, period_us);
+	if (!ret)
+		ret = enable_all(ps);
+	if (ret < 0) {
+		perfsplit_close(ps);
+		*err = ret;
+		return NULL;
+	}
+	*err = 0;
+	return ps;
+}
+
+int perfsplit_nfds(const struct perfsplit *ps)
+{
+	return ps->n;
+}
+
+int perfsplit_fd(const struct perfsplit *ps, int i)
+{
+	if (i < 0 || i >= ps->n)
+		return -EINVAL;
+	return ps->rings[i].fd;
+}
+
+/* Copy len bytes at ring position pos, which may wrap past the end. */
+static void ring_copy(const struct ring *r, uint64_t pos, void *dst, size_t len)
+{
+	size_t off = pos & r->mask;
+	size_t first = MIN(len, r->mask + 1 - off);
+
+	memcpy(dst, r->data + off, first);
+	if (first < len)
+		memcpy((char *)dst + first, r->data, len - first);
+}
+
+static void deliver_sample(const struct sample_rec *s, perfsplit_fn fn,
+			   void *data)
+{
+	unsigned int mode = s->h.misc & PERF_RECORD_MISC_CPUMODE_MASK;
+	struct perf_rec rec = {
+	    .pid = (pid_t)s->pid,
+	    .tid = (pid_t)s->tid,
+	    .cpu = (int)s->cpu,
+	    .user = mode == PERF_RECORD_MISC_USER,
+	    .period_ns = s->period,
+	    .time_ns = s->time,
+	};
+
+	fn(&rec, data);
+}
+
+/* One record already copied out of the ring: 1 if it was a sample. */
+static int handle_record(const void *buf, perfsplit_fn fn, void *data,
+			 uint64_t *lost)
+{
+	const struct perf_event_header *h = buf;
+
+	switch (h->type) {
+	case PERF_RECORD_SAMPLE:
+		if (h->size < sizeof(struct sample_rec))
+			return 0;
+		deliver_sample(buf, fn, data);
+		return 1;
+	case PERF_RECORD_LOST:
+		if (h->size >= sizeof(struct lost_rec))
+			*lost += ((const struct lost_rec *)buf)->lost;
+		return 0;
+	case PERF_RECORD_LOST_SAMPLES:
+		if (h->size >= sizeof(struct lost_samples_rec))
+			*lost += ((const struct lost_samples_rec *)buf)->lost;
+		return 0;
+	}
+	return 0; /* throttling and the like: nothing to split */
+}
+
+/* Every record between our tail and the kernel's head. */
+static int ring_drain(struct ring *r, perfsplit_fn fn, void *data,
+		      uint64_t *lost)
+{
+	struct perf_event_mmap_page *meta = r->base;
+	/* our records are 40 bytes; larger ones are skipped uncopied */
+	union {
+		struct perf_event_header h;
+		char bytes[256];
+	} buf;
+	uint64_t head, tail;
+	int n = 0;
+
+	/* acquire: the records before head are visible once we see it */
+	head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+	tail = __atomic_load_n(&meta->data_tail, __ATOMIC_RELAXED);
+	while (tail + sizeof(buf.h) <= head) {
+		ring_copy(r, tail, &buf.h, sizeof(buf.h));
+		if (buf.h.size < sizeof(buf.h))
+			break; /* cannot happen; do not spin on it */
+		if (buf.h.size <= sizeof(buf)) {
+			ring_copy(r, tail, &buf, buf.h.size);
+			n += handle_record(&buf, fn, data, lost);
+		}
+		tail += buf.h.size;
+	}
+	/* release: our reads are done before the kernel may overwrite */
+	__atomic_store_n(&meta->data_tail, head, __ATOMIC_RELEASE);
+	return n;
+}
+
+int perfsplit_drain(struct perfsplit *ps, perfsplit_fn fn, void *data,
+		    uint64_t *lost)
+{
+	uint64_t dropped = 0;
+	int i, n = 0;
+
+	for (i = 0; i < ps->n; i++)
+		n += ring_drain(&ps->rings[i], fn, data, &dropped);
+	if (lost)
+		*lost = dropped;
+	return n;
+}

@@ -1,0 +1,608 @@
+/* test_engine.c - the engine against a scripted world.
+ *
+ * The engine's sources are replaced by a table of fake processes whose
+ * clocks, zombie states and children times the tests move by hand, so
+ * each test can stage exactly one race: exits before and after a pass,
+ * children reaped before their exit event, lost events and pid reuse,
+ * a thread moved without its process.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+#define MS 1000000ULL
+#define TICK (10 * MS)
+#define MAX_PROCS 32
+#define MAX_THREADS 4
+
+struct fake_proc {
+	bool used;
+	bool in_proc;	     /* /proc/PID exists (live or zombie) */
+	bool zombie;
+	pid_t tgid, ppid;
+	uint64_t clock;	     /* process CPU clock */
+	uint64_t cut;	     /* reaped children's time, ns */
+	uint64_t start_ticks;
+	unsigned int flags;
+	uid_t uid;
+	int nthreads;
+	pid_t tids[MAX_THREADS];
+	uint64_t runtime[MAX_THREADS];
+};
+
+static struct fake_proc world[MAX_PROCS];
+static struct engine *e;
+static int64_t now_ns;
+
+static struct fake_proc *fp(pid_t tgid)
+{
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (world[i].used && world[i].tgid == tgid)
+			return &world[i];
+	return NULL;
+}
+
+static struct fake_proc *spawn(pid_t tgid, pid_t ppid, uint64_t clock)
+{
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct fake_proc *p = &world[i];
+
+		if (p->used)
+			continue;
+		memset(p, 0, sizeof(*p));
+		p->used = p->in_proc = true;
+		p->tgid = tgid;
+		p->ppid = ppid;
+		p->clock = clock;
+		p->start_ticks = 100 + tgid;
+		p->nthreads = 1;
+		p->tids[0] = tgid;
+		return p;
+	}
+	ck_abort_msg("world full");
+	return NULL;
+}
+
+static void vanish(pid_t tgid)
+{
+	struct fake_proc *p = fp(tgid);
+
+	if (p)
+		p->used = false;
+}
+
+static struct fake_proc *live(pid_t pid)
+{
+	struct fake_proc *p = fp(pid);
+
+	return p && p->in_proc ? p : NULL;
+}
+
+static int f_clock(pid_t pid, uint64_t *ns)
+{
+	struct fake_proc *p = live(pid);
+
+	if (!p)
+		return -ESRCH;
+	*ns = p->clock;
+	return 0;
+}
+
+static int f_runtime(pid_t pid, pid_t tid, uint64_t *ns)
+{
+	struct fake_proc *p = live(pid);
+
+	for (int i = 0; p && i < p->nthreads; i++)
+		if (p->tids[i] == tid) {
+			*ns = p->runtime[i];
+			return 0;
+		}
+	return -ESRCH;
+}
+
+static int f_stat(pid_t pid, pid_t tid, struct proc_stat *st)
+{
+	struct fake_proc *p = live(pid);
+
+	if (!p)
+		return -ESRCH;
+	memset(st, 0, sizeof(*st));
+	st->pid = tid ? tid : pid;
+	st->state = p->zombie ? 'Z' : 'S';
+	st->ppid = p->ppid;
+	st->flags = p->flags;
+	st->cutime = p->cut / TICK; /* the kernel floors to ticks */
+	st->start_time = p->start_ticks;
+	st->processor = 0;
+	return 0;
+}
+
+static int f_uids(pid_t pid, uid_t *ruid, uid_t *euid)
+{
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct fake_proc *p = &world[i];
+
+		for (int t = 0; p->used && p->in_proc && t < p->nthreads; t++)
+			if (p->tids[t] == pid) {
+				*ruid = *euid = p->uid;
+				return 0;
+			}
+	}
+	return -ESRCH;
+}
+
+static int f_tgid_of(pid_t tid, pid_t *tgid)
+{
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct fake_proc *p = &world[i];
+
+		for (int t = 0; p->used && p->in_proc && t < p->nthreads; t++)
+			if (p->tids[t] == tid) {
+				*tgid = p->tgid;
+				return 0;
+			}
+	}
+	return -ESRCH;
+}
+
+static int f_scan(procfs_thread_fn fn, void *data)
+{
+	for (int i = 0; i < MAX_PROCS; i++)
+		for (int t = 0; world[i].used && world[i].in_proc &&
+				t < world[i].nthreads;
+		     t++)
+			fn(world[i].tgid, world[i].tids[t], data);
+	return 0;
+}
+
+static int f_threads(pid_t pid, procfs_thread_fn fn, void *data)
+{
+	struct fake_proc *p = live(pid);
+
+	for (int t = 0; p && t < p->nthreads; t++)
+		fn(pid, p->tids[t], data);
+	return p ? 0 : -ESRCH;
+}
+
+static const struct engine_sources fake_sources = {
+	.process_clock = f_clock,
+	.thread_runtime = f_runtime,
+	.read_stat = f_stat,
+	.read_uids = f_uids,
+	.tgid_of = f_tgid_of,
+	.scan = f_scan,
+	.list_threads = f_threads,
+};
+
+static const struct writer root_writer = { .pid = 1, .uid = 0 };
+
+static void setup(void)
+{
+	memset(world, 0, sizeof(world));
+	now_ns = 1000;
+	spawn(1, 0, 5000 * MS); /* init, with a past we must not charge */
+	spawn(10, 1, 0);
+	e = engine_new(&fake_sources, 2, 16, true);
+	engine_scan(e);
+}
+
+static void teardown(void)
+{
+	engine_free(e);
+}
+
+static void pass(void)
+{
+	now_ns += 40 * MS;
+	engine_pass(e, (int64_t)now_ns);
+}
+
+static void sample(pid_t tgid, pid_t tid, int cpu, bool user, uint64_t ns)
+{
+	struct perf_rec rec = { .pid = tgid, .tid = tid, .cpu = cpu,
+				.user = user, .period_ns = ns };
+
+	engine_sample(e, &rec);
+}
+
+static void event(enum pc_kind kind, pid_t ppid, pid_t pid, pid_t tgid)
+{
+	struct pc_event ev = { .kind = kind, .parent_pid = ppid,
+			       .parent_tgid = ppid, .pid = pid, .tgid = tgid };
+
+	engine_event(e, &ev);
+}
+
+static struct group *mkgroup(const char *name)
+{
+	struct group *g = NULL;
+	struct group_tree *tree = engine_tree(e);
+
+	ck_assert_int_eq(group_mkdir(tree, group_root(tree), name, 0755, &g),
+			 0);
+	return g;
+}
+
+static uint64_t usage(const struct group *g)
+{
+	return group_sum(g, g->usage);
+}
+
+static struct group *root(void)
+{
+	return group_root(engine_tree(e));
+}
+
+START_TEST(test_scan_charges_nothing_of_the_past)
+{
+	pass();
+	ck_assert_uint_eq(usage(root()), 0);
+	fp(1)->clock += 100 * MS;
+	sample(1, 1, 1, true, 1 * MS);
+	pass();
+	ck_assert_uint_eq(usage(root()), 100 * MS);
+	ck_assert_uint_eq(root()->usage[1], 100 * MS);
+	ck_assert_uint_eq(root()->user[1], 100 * MS);
+	ck_assert_uint_eq(group_sum(root(), root()->sys), 0);
+}
+END_TEST
+
+START_TEST(test_attach_then_charge_split_by_samples)
+{
+	struct group *g = mkgroup("g");
+
+	fp(10)->clock = 30 * MS; /* before the move: stays in the root */
+	ck_assert_int_eq(engine_attach(e, g->id, 10, true, &root_writer, 1),
+			 0);
+	fp(10)->clock += 60 * MS;
+	sample(10, 10, 0, false, 1 * MS);
+	sample(10, 10, 1, true, 1 * MS);
+	sample(10, 10, 1, true, 1 * MS);
+	pass();
+	ck_assert_uint_eq(usage(g), 60 * MS);
+	ck_assert_uint_eq(g->sys[0], 20 * MS);
+	ck_assert_uint_eq(g->user[1], 40 * MS);
+	ck_assert_uint_eq(usage(root()), 90 * MS);
+	ck_assert_uint_eq(g->usage[0] + g->usage[1], usage(g));
+}
+END_TEST
+
+START_TEST(test_fork_inherits_group)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	event(PC_FORK, 10, 11, 11);
+	spawn(11, 10, 0)->clock = 30 * MS;
+	pass();
+	ck_assert_uint_eq(usage(g), 30 * MS);
+	ck_assert_uint_eq(g->ntasks, 2);
+}
+END_TEST
+
+START_TEST(test_exit_read_as_zombie)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	event(PC_FORK, 10, 11, 11);
+	spawn(11, 10, 0)->clock = 30 * MS;
+	pass();
+	fp(11)->clock = 40 * MS;
+	fp(11)->zombie = true;
+	event(PC_EXIT, 0, 11, 11);
+	ck_assert_uint_eq(g->ntasks, 1);
+	/* the parent reaps it: its children time grows by the total */
+	vanish(11);
+	fp(10)->cut += 40 * MS;
+	pass();
+	pass();
+	ck_assert_uint_eq(usage(g), 40 * MS);
+}
+END_TEST
+
+START_TEST(test_exit_reaped_before_event)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	event(PC_FORK, 10, 12, 12);
+	spawn(12, 10, 0)->clock = 10 * MS;
+	pass();
+	/* it ran 20 ms more, and was reaped before we heard of its exit */
+	vanish(12);
+	fp(10)->cut += 30 * MS;
+	event(PC_EXIT, 0, 12, 12);
+	pass();
+	ck_assert_uint_eq(usage(g), 30 * MS);
+	ck_assert_uint_eq(engine_stats(e)->unsettled_exits, 1);
+}
+END_TEST
+
+START_TEST(test_tick_rounding_is_carried)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	/* two children of 15 ms each, both lost to an early reap; the
+	 * parent's children time shows 10 ms, then 30 ms */
+	for (pid_t pid = 20; pid <= 21; pid++) {
+		event(PC_FORK, 10, pid, pid);
+		spawn(pid, 10, 0);
+		pass();
+		vanish(pid);
+		fp(10)->cut += 15 * MS;
+		event(PC_EXIT, 0, pid, pid);
+		pass();
+	}
+	ck_assert_uint_eq(usage(g), 30 * MS);
+}
+END_TEST
+
+START_TEST(test_orphan_estimated_from_samples)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	event(PC_FORK, 10, 13, 13);
+	spawn(13, 10, 0);
+	pass();
+	/* its parent is gone, so nobody we track will reap it */
+	vanish(10);
+	event(PC_EXIT, 0, 10, 10);
+	fp(13)->ppid = 1;
+	sample(13, 13, 1, false, 1 * MS);
+	sample(13, 13, 1, false, 1 * MS);
+	vanish(13);
+	event(PC_EXIT, 0, 13, 13);
+	pass();
+	ck_assert_uint_eq(usage(g), 2 * MS);
+	ck_assert_uint_eq(g->sys[1], 2 * MS);
+}
+END_TEST
+
+START_TEST(test_pid_reuse_after_lost_events)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fp(10)->clock = 20 * MS;
+	pass();
+	ck_assert_uint_eq(usage(g), 20 * MS);
+	/* 10 exits, and another process gets pid 10, all unseen */
+	vanish(10);
+	spawn(10, 1, 7000 * MS)->start_ticks = 999;
+	event(PC_LOST, 0, 0, 0);
+	pass();
+	pass();
+	ck_assert_uint_eq(usage(g), 20 * MS);
+	ck_assert_uint_eq(usage(root()), 20 * MS);
+	ck_assert_uint_eq(g->ntasks, 0);
+}
+END_TEST
+
+START_TEST(test_clock_backwards_means_reuse)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fp(10)->clock = 50 * MS;
+	pass();
+	vanish(10);
+	spawn(10, 1, 5 * MS)->start_ticks = 999;
+	pass(); /* sees the clock go back: rescans */
+	fp(10)->clock += 5 * MS;
+	pass();
+	ck_assert_uint_eq(usage(g), 50 * MS);
+}
+END_TEST
+
+START_TEST(test_thread_moved_alone)
+{
+	struct group *g = mkgroup("g");
+	struct group *h = mkgroup("h");
+	struct fake_proc *p = spawn(30, 1, 0);
+
+	p->nthreads = 2;
+	p->tids[1] = 31;
+	event(PC_FORK, 1, 30, 30);
+	event(PC_FORK, 1, 31, 30);
+	ck_assert_int_eq(engine_attach(e, g->id, 30, true, &root_writer, 1),
+			 0);
+	ck_assert_int_eq(engine_attach(e, h->id, 31, false, &root_writer, 1),
+			 0);
+	p->runtime[0] += 10 * MS;
+	p->runtime[1] += 40 * MS;
+	p->clock += 50 * MS;
+	pass();
+	ck_assert_uint_eq(usage(g), 10 * MS);
+	ck_assert_uint_eq(usage(h), 40 * MS);
+	ck_assert_uint_eq(g->ntasks, 1);
+	ck_assert_uint_eq(h->ntasks, 1);
+}
+END_TEST
+
+START_TEST(test_new_thread_joins_leader)
+{
+	struct group *g = mkgroup("g");
+	struct fake_proc *p = fp(10);
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	p->nthreads = 2;
+	p->tids[1] = 14;
+	event(PC_FORK, 1, 14, 10);
+	ck_assert_uint_eq(g->ntasks, 2);
+	/* a thread exit leaves the process's time where it is */
+	p->clock += 25 * MS;
+	p->nthreads = 1;
+	event(PC_EXIT, 0, 14, 10);
+	pass();
+	ck_assert_uint_eq(usage(g), 25 * MS);
+	ck_assert_uint_eq(g->ntasks, 1);
+}
+END_TEST
+
+START_TEST(test_exit_racing_pass)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	event(PC_FORK, 10, 15, 15);
+	spawn(15, 10, 0)->clock = 10 * MS;
+	pass();
+	/* gone from under the pass before its event is read */
+	fp(15)->clock = 30 * MS;
+	fp(15)->zombie = true;
+	fp(15)->in_proc = false;
+	pass();
+	ck_assert_uint_eq(usage(g), 10 * MS);
+	fp(10)->cut += 30 * MS;
+	vanish(15);
+	event(PC_EXIT, 0, 15, 15);
+	pass();
+	ck_assert_uint_eq(usage(g), 30 * MS);
+}
+END_TEST
+
+START_TEST(test_attach_errors)
+{
+	struct group *g = mkgroup("g");
+	struct writer user = { .pid = 10, .uid = 1000 };
+
+	spawn(2, 0, 0)->flags = PROCFS_PF_KTHREAD;
+	spawn(40, 2, 0)->flags = PROCFS_PF_KTHREAD | PROCFS_PF_NO_SETAFFINITY;
+	spawn(41, 2, 0)->flags = PROCFS_PF_KTHREAD;
+	engine_scan(e);
+	ck_assert_int_eq(engine_attach(e, g->id, 2, false, &root_writer, 1),
+			 -EINVAL);
+	ck_assert_int_eq(engine_attach(e, g->id, 40, false, &root_writer, 1),
+			 -EINVAL);
+	ck_assert_int_eq(engine_attach(e, g->id, 41, false, &root_writer, 1),
+			 0);
+	ck_assert_int_eq(engine_attach(e, g->id, 4242, false, &root_writer, 1),
+			 -ESRCH);
+	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1),
+			 -EACCES);
+	fp(10)->uid = 1000;
+	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1), 0);
+	ck_assert_int_eq(engine_attach(e, 99, 10, false, &root_writer, 1),
+			 -ENODEV);
+}
+END_TEST
+
+START_TEST(test_attach_zero_moves_writer)
+{
+	struct group *g = mkgroup("g");
+	struct writer w = { .pid = 10, .uid = 0 };
+
+	ck_assert_int_eq(engine_attach(e, g->id, 0, false, &w, 1), 0);
+	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 10)->group, g);
+}
+END_TEST
+
+START_TEST(test_attach_finds_missed_process)
+{
+	struct group *g = mkgroup("g");
+
+	spawn(50, 1, 0); /* born while we were not listening */
+	ck_assert_int_eq(engine_attach(e, g->id, 50, true, &root_writer, 1),
+			 0);
+	ck_assert_uint_eq(g->ntasks, 1);
+}
+END_TEST
+
+START_TEST(test_reset_keeps_parent)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fp(10)->clock += 40 * MS;
+	pass();
+	ck_assert_int_eq(engine_reset(e, g->id, now_ns + 1), 0);
+	ck_assert_uint_eq(usage(g), 0);
+	ck_assert_uint_eq(usage(root()), 40 * MS);
+	ck_assert_int_eq(engine_reset(e, 0, now_ns + 2), 0);
+	ck_assert_uint_eq(usage(root()), 40 * MS);
+}
+END_TEST
+
+START_TEST(test_samples_of_exited_thread_still_count)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fp(10)->clock = 30 * MS;
+	fp(10)->zombie = true;
+	event(PC_EXIT, 0, 10, 10);
+	/* samples drained after the exit event */
+	sample(10, 10, 1, true, 1 * MS);
+	pass();
+	ck_assert_uint_eq(usage(g), 30 * MS);
+	ck_assert_uint_eq(g->user[1], 30 * MS);
+}
+END_TEST
+
+START_TEST(test_parent_equals_children)
+{
+	struct group *p = mkgroup("p");
+	struct group *c1, *c2;
+	struct group_tree *tree = engine_tree(e);
+
+	group_mkdir(tree, p, "c1", 0755, &c1);
+	group_mkdir(tree, p, "c2", 0755, &c2);
+	spawn(60, 1, 0);
+	spawn(61, 1, 0);
+	engine_scan(e);
+	engine_attach(e, c1->id, 60, true, &root_writer, 1);
+	engine_attach(e, c2->id, 61, true, &root_writer, 1);
+	for (int i = 0; i < 10; i++) {
+		fp(60)->clock += 7 * MS + i;
+		fp(61)->clock += 3 * MS + 2 * i;
+		sample(60, 60, i % 2, i % 3, 1 * MS);
+		sample(61, 61, (i + 1) % 2, i % 2, 1 * MS);
+		pass();
+	}
+	for (int cpu = 0; cpu < 2; cpu++)
+		ck_assert_uint_eq(p->usage[cpu],
+				  c1->usage[cpu] + c2->usage[cpu]);
+	ck_assert_uint_eq(usage(c1), 70 * MS + 45);
+	ck_assert_uint_eq(usage(c2), 30 * MS + 90);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *tc = tcase_create("world");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_scan_charges_nothing_of_the_past);
+	tcase_add_test(tc, test_attach_then_charge_split_by_samples);
+	tcase_add_test(tc, test_fork_inherits_group);
+	tcase_add_test(tc, test_exit_read_as_zombie);
+	tcase_add_test(tc, test_exit_reaped_before_event);
+	tcase_add_test(tc, test_tick_rounding_is_carried);
+	tcase_add_test(tc, test_orphan_estimated_from_samples);
+	tcase_add_test(tc, test_pid_reuse_after_lost_events);
+	tcase_add_test(tc, test_clock_backwards_means_reuse);
+	tcase_add_test(tc, test_thread_moved_alone);
+	tcase_add_test(tc, test_new_thread_joins_leader);
+	tcase_add_test(tc, test_exit_racing_pass);
+	tcase_add_test(tc, test_attach_errors);
+	tcase_add_test(tc, test_attach_zero_moves_writer);
+	tcase_add_test(tc, test_attach_finds_missed_process);
+	tcase_add_test(tc, test_reset_keeps_parent);
+	tcase_add_test(tc, test_samples_of_exited_thread_still_count);
+	tcase_add_test(tc, test_parent_equals_children);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,215 @@
+/* test_group.c - the tree, the charge path and the hierarchy sums. */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include "group.h"
+
+static struct group_tree *tree;
+
+static void setup(void)
+{
+	tree = group_tree_new(4, 8);
+}
+
+static void teardown(void)
+{
+	group_tree_free(tree);
+}
+
+static struct group *mk(struct group *parent, const char *name)
+{
+	struct group *g = NULL;
+
+	ck_assert_int_eq(group_mkdir(tree, parent, name, 0755, &g), 0);
+	return g;
+}
+
+START_TEST(test_root)
+{
+	struct group *root = group_root(tree);
+
+	ck_assert_uint_eq(root->id, 0);
+	ck_assert_ptr_null(root->parent);
+	ck_assert_uint_eq(root->mode, 0555);
+	ck_assert_ptr_eq(group_by_id(tree, 0), root);
+	ck_assert_ptr_null(group_by_id(tree, 1));
+}
+END_TEST
+
+START_TEST(test_charge_walks_to_root)
+{
+	struct group *a = mk(group_root(tree), "a");
+	struct group *b = mk(a, "b");
+
+	group_charge(b, 2, 100, 30);
+	ck_assert_uint_eq(b->usage[2], 130);
+	ck_assert_uint_eq(b->user[2], 100);
+	ck_assert_uint_eq(b->sys[2], 30);
+	ck_assert_uint_eq(a->usage[2], 130);
+	ck_assert_uint_eq(group_root(tree)->usage[2], 130);
+	ck_assert_uint_eq(group_sum(a, a->usage), 130);
+	ck_assert_uint_eq(a->usage[0], 0);
+}
+END_TEST
+
+START_TEST(test_parent_is_sum_of_children)
+{
+	struct group *p = mk(group_root(tree), "p");
+	struct group *c1 = mk(p, "c1");
+	struct group *c2 = mk(p, "c2");
+
+	for (unsigned int i = 0; i < 1000; i++) {
+		group_charge(c1, i % 4, i, 2 * i);
+		group_charge(c2, (i * 7) % 4, 3 * i, i / 3);
+	}
+	for (unsigned int cpu = 0; cpu < 4; cpu++) {
+		ck_assert_uint_eq(p->usage[cpu], c1->usage[cpu] + c2->usage[cpu]);
+		ck_assert_uint_eq(p->user[cpu], c1->user[cpu] + c2->user[cpu]);
+		ck_assert_uint_eq(p->sys[cpu], c1->sys[cpu] + c2->sys[cpu]);
+	}
+}
+END_TEST
+
+START_TEST(test_reset_only_self)
+{
+	struct group *p = mk(group_root(tree), "p");
+	struct group *c = mk(p, "c");
+
+	group_charge(c, 1, 10, 5);
+	group_record(c, 100);
+	group_reset(c);
+	ck_assert_uint_eq(group_sum(c, c->usage), 0);
+	ck_assert_uint_eq(group_sum(c, c->user), 0);
+	ck_assert_uint_eq(group_sum(c, c->sys), 0);
+	ck_assert_uint_eq(group_sum(p, p->usage), 15);
+	ck_assert_uint_eq(ring_len(c->history), 0);
+}
+END_TEST
+
+START_TEST(test_rmdir_keeps_past_in_parent)
+{
+	struct group *p = mk(group_root(tree), "p");
+	struct group *c = mk(p, "c");
+	unsigned int id = c->id;
+
+	group_charge(c, 0, 7, 0);
+	ck_assert_int_eq(group_rmdir(tree, c), 0);
+	ck_assert_ptr_null(group_by_id(tree, id));
+	ck_assert_uint_eq(p->usage[0], 7);
+	/* ids are never reused */
+	c = mk(p, "c");
+	ck_assert_uint_ne(c->id, id);
+	ck_assert_uint_eq(c->usage[0], 0);
+}
+END_TEST
+
+START_TEST(test_rmdir_busy)
+{
+	struct group *p = mk(group_root(tree), "p");
+	struct group *c = mk(p, "c");
+
+	ck_assert_int_eq(group_rmdir(tree, p), -EBUSY);
+	c->ntasks = 1;
+	ck_assert_int_eq(group_rmdir(tree, c), -EBUSY);
+	c->ntasks = 0;
+	ck_assert_int_eq(group_rmdir(tree, c), 0);
+	ck_assert_int_eq(group_rmdir(tree, group_root(tree)), -EBUSY);
+}
+END_TEST
+
+START_TEST(test_mkdir_errors)
+{
+	struct group *g = NULL;
+
+	mk(group_root(tree), "x");
+	ck_assert_int_eq(group_mkdir(tree, group_root(tree), "x", 0755, &g),
+			 -EEXIST);
+	ck_assert_int_eq(group_mkdir(tree, group_root(tree), "a\nb", 0755, &g),
+			 -EINVAL);
+}
+END_TEST
+
+START_TEST(test_flags_inherited)
+{
+	struct group *p = mk(group_root(tree), "p");
+	struct group *c;
+
+	p->notify_on_release = true;
+	p->clone_children = true;
+	c = mk(p, "c");
+	ck_assert(c->notify_on_release);
+	ck_assert(c->clone_children);
+}
+END_TEST
+
+START_TEST(test_rename)
+{
+	struct group *p = mk(group_root(tree), "p");
+	struct group *q = mk(group_root(tree), "q");
+	struct group *a = mk(p, "a");
+
+	mk(p, "b");
+	ck_assert_int_eq(group_rename(tree, a, p, "b"), -EEXIST);
+	ck_assert_int_eq(group_rename(tree, a, q, "z"), -EIO);
+	ck_assert_int_eq(group_rename(tree, a, p, "z"), 0);
+	ck_assert_ptr_eq(group_child(p, "z"), a);
+	ck_assert_ptr_null(group_child(p, "a"));
+}
+END_TEST
+
+START_TEST(test_record_history)
+{
+	struct group *g = mk(group_root(tree), "g");
+	struct ring_rec rec;
+
+	for (int i = 1; i <= 20; i++) {
+		group_charge(g, 0, 5, 5);
+		group_record(g, i * 1000);
+	}
+	ck_assert_uint_eq(ring_len(g->history), 8); /* bounded */
+	ck_assert(ring_latest(g->history, &rec));
+	ck_assert_uint_eq(rec.usage_ns, 200);
+	ck_assert(ring_at(g->history, 15500, &rec));
+	ck_assert_int_eq(rec.t_ns, 15000);
+	ck_assert_uint_eq(rec.user_ns, 75);
+}
+END_TEST
+
+START_TEST(test_is_ancestor)
+{
+	struct group *p = mk(group_root(tree), "p");
+	struct group *c = mk(p, "c");
+
+	ck_assert(group_is_ancestor(p, c));
+	ck_assert(group_is_ancestor(group_root(tree), c));
+	ck_assert(!group_is_ancestor(c, p));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("group");
+	TCase *tc = tcase_create("tree");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_root);
+	tcase_add_test(tc, test_charge_walks_to_root);
+	tcase_add_test(tc, test_parent_is_sum_of_children);
+	tcase_add_test(tc, test_reset_only_self);
+	tcase_add_test(tc, test_rmdir_keeps_past_in_parent);
+	tcase_add_test(tc, test_rmdir_busy);
+	tcase_add_test(tc, test_mkdir_errors);
+	tcase_add_test(tc, test_flags_inherited);
+	tcase_add_test(tc, test_rename);
+	tcase_add_test(tc, test_record_history);
+	tcase_add_test(tc, test_is_ancestor);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
