@@ -379,6 +379,9 @@ static void on_exit_process(struct engine *e, struct task *t)
 	} else {
 		e->stats.unsettled_exits++;
 	}
+	g_debug("exit %d: %s, final %" G_GUINT64_FORMAT " charged up to %"
+		G_GUINT64_FORMAT, p->tgid, p->settled ? "read" : "reaped first",
+		p->final_clock, p->clock_last);
 	/* children it reaped before dying show in the zombie's cutime */
 	if (p->dying->len)
 		settle_reaped(e, p);
@@ -522,6 +525,9 @@ static void settle_reaped(struct engine *e, struct proc *r)
 		return;
 	left = (int64_t)(children_ns(&st) - r->cut_ns) + r->cut_carry_ns -
 	       (int64_t)known;
+	g_debug("reaper %d: %u reaped (%u unread), children time +%" G_GUINT64_FORMAT
+		", left over %" G_GINT64_FORMAT, r->tgid, done->len,
+		unsettled->len, children_ns(&st) - r->cut_ns, left);
 	r->cut_ns = children_ns(&st);
 	if (unsettled->len && left > 0) {
 		charge_unsettled(e, unsettled, left);
@@ -541,9 +547,12 @@ static void settle_orphans(struct engine *e)
 	for (unsigned int i = 0; i < e->orphans->len; i++) {
 		struct proc *c = e->orphans->pdata[i];
 
-		if (!c->settled)
-			acc_add_time(e, group_by_id(e->tree, c->exit_gid),
-				     c->sampled_ns, c->last_cpu);
+		if (c->settled)
+			continue;
+		g_debug("orphan %d: estimated %" G_GUINT64_FORMAT, c->tgid,
+			c->sampled_ns);
+		acc_add_time(e, group_by_id(e->tree, c->exit_gid),
+			     c->sampled_ns, c->last_cpu);
 	}
 	g_ptr_array_set_size(e->orphans, 0);
 }
