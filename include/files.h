@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "pidns.h"
 #include "snapshot.h"
 
 enum cg_file {
@@ -61,7 +62,9 @@ static inline enum cg_file files_ino_file(uint64_t ino)
 	return (enum cg_file)((ino - 1) % CGF_COUNT);
 }
 
+/* One file's bytes; ids in tasks and cgroup.procs as the reader's pid
+ * namespace sees them (reader NULL: the daemon's own). */
 void files_render(const struct snapshot *snap, const struct snap_group *g,
-		  enum cg_file f, GString *out);
+		  enum cg_file f, const struct pidns *reader, GString *out);
 
 #endif

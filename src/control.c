@@ -3,6 +3,7 @@
 
 #include "control.h"
 #include "parse.h"
+#include "pidns.h"
 
 static int write_usage(struct sampler *s, unsigned int gid, const char *buf,
 		       size_t len)
@@ -34,11 +35,25 @@ static int write_flag(struct sampler *s, unsigned int gid, enum cg_file f,
 	return g ? 0 : -ENODEV;
 }
 
+/* A pid written by a process in a container names a task of its own
+ * pid namespace; one it cannot see does not exist for it. */
+static int host_pid(const struct writer *w, int *pid)
+{
+	struct pidns ns;
+
+	if (*pid == 0 || pidns_of(w->pid, &ns) || pidns_is_own(&ns))
+		return 0;
+	return pidns_from_ns(*pid, &ns, pid);
+}
+
 static int write_pid(struct sampler *s, unsigned int gid, bool whole,
 		     const char *buf, size_t len, const struct writer *w)
 {
 	int pid, err = parse_pid(buf, len, &pid);
 
+	if (err)
+		return err;
+	err = host_pid(w, &pid);
 	if (err)
 		return err;
 	err = engine_attach(sampler_lock(s), gid, pid, whole, w,

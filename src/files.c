@@ -54,13 +54,18 @@ static uint64_t total(const uint64_t *percpu, unsigned int ncpu)
 	return sum;
 }
 
-static void render_ids_of(GString *out, const GArray *ids)
+static void render_ids_of(GString *out, const GArray *ids,
+			  const struct pidns *reader)
 {
+	g_autoptr(GArray) seen = NULL;
+
+	if (reader && !pidns_is_own(reader))
+		ids = seen = pidns_translate(ids, reader);
 	render_ids(out, (const int *)ids->data, ids->len);
 }
 
 void files_render(const struct snapshot *snap, const struct snap_group *g,
-		  enum cg_file f, GString *out)
+		  enum cg_file f, const struct pidns *reader, GString *out)
 {
 	unsigned int n = snap->ncpu;
 	uint64_t ut, st;
@@ -84,9 +89,9 @@ void files_render(const struct snapshot *snap, const struct snap_group *g,
 		snapshot_stat(snap, g, &ut, &st);
 		return render_stat(out, ut, st);
 	case CGF_TASKS:
-		return render_ids_of(out, g->tids);
+		return render_ids_of(out, g->tids, reader);
 	case CGF_PROCS:
-		return render_ids_of(out, g->tgids);
+		return render_ids_of(out, g->tgids, reader);
 	case CGF_NOTIFY_ON_RELEASE:
 		return render_flag(out, g->notify_on_release);
 	case CGF_CLONE_CHILDREN:

@@ -203,13 +203,18 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 /* Render once per pass over the file: a read at offset 0 starts over
  * with fresh numbers, later offsets continue what that read saw. */
-static int render_open_file(struct sampler *s, struct open_file *of)
+static int render_open_file(struct sampler *s, struct open_file *of,
+			    pid_t reader_pid)
 {
 	g_autoptr(snapshot_t) snap = NULL;
 	const struct snap_group *g;
+	struct pidns reader, *ns = NULL;
 
-	if (of->file == CGF_TASKS || of->file == CGF_PROCS)
+	if (of->file == CGF_TASKS || of->file == CGF_PROCS) {
 		sampler_sync(s);
+		if (!pidns_of(reader_pid, &reader))
+			ns = &reader;
+	}
 	snap = sampler_snapshot(s);
 	g = snapshot_group(snap, of->gid);
 	if (!g)
@@ -217,7 +222,7 @@ static int render_open_file(struct sampler *s, struct open_file *of)
 	if (!of->text)
 		of->text = g_string_sized_new(64);
 	g_string_truncate(of->text, 0);
-	files_render(snap, g, of->file, of->text);
+	files_render(snap, g, of->file, ns, of->text);
 	return 0;
 }
 
@@ -228,7 +233,8 @@ static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	int err;
 
 	if (off == 0 || !of->text) {
-		err = render_open_file(sampler_of(req), of);
+		err = render_open_file(sampler_of(req), of,
+				       fuse_req_ctx(req)->pid);
 		if (err)
 			return (void)fuse_reply_err(req, -err);
 	}
