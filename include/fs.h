@@ -8,7 +8,20 @@
 
 #include "sampler.h"
 
-/* The operations table; the session's userdata is a struct sampler. */
+struct fs;
+
+/* cache: serve reads from the kernel's page cache (open answered with
+ * ENOSYS, sizes reported, pages invalidated when a snapshot changes
+ * them); otherwise every read reaches the daemon (direct I/O, size 0,
+ * as cgroupfs reports). */
+struct fs *fs_new(struct sampler *s, bool cache);
+void fs_free(struct fs *fs);
+
+/* Once the session exists: cache mode starts invalidating from here. */
+void fs_start(struct fs *fs, struct fuse_session *se);
+void fs_stop(struct fs *fs);
+
+/* The operations table; the session's userdata is the struct fs. */
 const struct fuse_lowlevel_ops *fs_ops(void);
 
 #endif

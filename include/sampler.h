@@ -44,4 +44,10 @@ struct snapshot *sampler_snapshot(struct sampler *s);
 
 int64_t sampler_now_ns(void); /* CLOCK_MONOTONIC */
 
+/* Called after every publish, with the engine lock held, so calls never
+ * overlap: it must only queue work, never wait for a reader. */
+typedef void (*sampler_publish_fn)(struct snapshot *snap, void *data);
+void sampler_set_publish_hook(struct sampler *s, sampler_publish_fn fn,
+			      void *data);
+
 #endif

@@ -54,6 +54,11 @@ const struct snap_group *snapshot_child(const struct snapshot *snap,
 					const struct snap_group *parent,
 					const char *name);
 
+/* Whether every file of the group reads the same in both snapshots
+ * (cpuacct.stat aside, whose reads move it). */
+bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
+			 unsigned int id);
+
 /* cpuacct.stat of g: cputime_adjust over its totals, moving g's shared
  * state forward as the kernel does on every read. */
 void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,

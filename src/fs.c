@@ -14,6 +14,16 @@
 #include "fs.h"
 
 #define ATTR_TIMEOUT 1.0
+#define CACHE_TIMEOUT 3600.0 /* cache mode invalidates explicitly */
+
+struct fs {
+	struct sampler *sampler;
+	bool cache;
+	struct fuse_session *se;
+	GAsyncQueue *stale;	 /* inode numbers to invalidate, 0 = stop */
+	GThread *notifier;
+	struct snapshot *shown; /* what the page cache may hold */
+};
 
 /* An open control file: what was rendered for it, if anything. */
 struct open_file {
@@ -22,9 +32,19 @@ struct open_file {
 	GString *text;
 };
 
-static struct sampler *sampler_of(fuse_req_t req)
+static struct fs *fs_of(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+static struct sampler *sampler_of(fuse_req_t req)
+{
+	return fs_of(req)->sampler;
+}
+
+static double attr_timeout(fuse_req_t req)
+{
+	return fs_of(req)->cache ? CACHE_TIMEOUT : ATTR_TIMEOUT;
 }
 
 static void fill_stat(const struct snap_group *g, enum cg_file f,
@@ -58,16 +78,31 @@ static const struct snap_group *group_of(const struct snapshot *snap,
 	return g;
 }
 
-static void reply_entry(fuse_req_t req, const struct snap_group *g,
-			enum cg_file f)
+/* In cache mode the page cache needs the real length of the text. */
+static void set_cached_size(fuse_req_t req, const struct snapshot *snap,
+			    const struct snap_group *g, enum cg_file f,
+			    struct stat *st)
+{
+	g_autoptr(GString) text = NULL;
+
+	if (!fs_of(req)->cache || f == CGF_DIR)
+		return;
+	text = g_string_new(NULL);
+	files_render(snap, g, f, NULL, text);
+	st->st_size = text->len;
+}
+
+static void reply_entry(fuse_req_t req, const struct snapshot *snap,
+			const struct snap_group *g, enum cg_file f)
 {
 	struct fuse_entry_param e = {
 		.ino = files_ino(g->id, f),
-		.attr_timeout = ATTR_TIMEOUT,
-		.entry_timeout = ATTR_TIMEOUT,
+		.attr_timeout = attr_timeout(req),
+		.entry_timeout = attr_timeout(req),
 	};
 
 	fill_stat(g, f, &e.attr);
+	set_cached_size(req, snap, g, f, &e.attr);
 	fuse_reply_entry(req, &e);
 }
 
@@ -84,11 +119,11 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return (void)fuse_reply_err(req, ENOTDIR);
 	child = snapshot_child(snap, p, name);
 	if (child)
-		return reply_entry(req, child, CGF_DIR);
+		return reply_entry(req, snap, child, CGF_DIR);
 	f = files_lookup(name, p->id == 0);
 	if (f == CGF_DIR)
 		return (void)fuse_reply_err(req, ENOENT);
-	reply_entry(req, p, f);
+	reply_entry(req, snap, p, f);
 }
 
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
@@ -103,7 +138,8 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (!g)
 		return (void)fuse_reply_err(req, ENOENT);
 	fill_stat(g, f, &st);
-	fuse_reply_attr(req, &st, ATTR_TIMEOUT);
+	set_cached_size(req, snap, g, f, &st);
+	fuse_reply_attr(req, &st, attr_timeout(req));
 }
 
 /* Truncation (O_TRUNC, `>` in a shell) is accepted and changes nothing,
@@ -193,6 +229,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return (void)fuse_reply_err(req, ENOENT);
 	if (f == CGF_DIR)
 		return (void)fuse_reply_err(req, EISDIR);
+	if (fs_of(req)->cache)
+		return (void)fuse_reply_err(req, ENOSYS); /* no opens at all */
 	of = g_new0(struct open_file, 1);
 	of->gid = files_ino_gid(ino);
 	of->file = f;
@@ -226,36 +264,67 @@ static int render_open_file(struct sampler *s, struct open_file *of,
 	return 0;
 }
 
+static void reply_slice(fuse_req_t req, const GString *text, size_t size,
+			off_t off)
+{
+	if ((size_t)off >= text->len)
+		return (void)fuse_reply_buf(req, NULL, 0);
+	fuse_reply_buf(req, text->str + off,
+		       MIN(size, text->len - (size_t)off));
+}
+
+/* Cache mode: the kernel asks for whole pages of a file it has no
+ * handle for; the newest snapshot answers. */
+static void read_uncached(fuse_req_t req, fuse_ino_t ino, size_t size,
+			  off_t off)
+{
+	struct open_file of = { .gid = files_ino_gid(ino),
+				.file = files_ino_file(ino) };
+	int err = render_open_file(sampler_of(req), &of,
+				   fuse_req_ctx(req)->pid);
+
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		reply_slice(req, of.text, size, off);
+	if (of.text)
+		g_string_free(of.text, TRUE);
+}
+
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 	int err;
 
+	if (!of)
+		return read_uncached(req, ino, size, off);
 	if (off == 0 || !of->text) {
 		err = render_open_file(sampler_of(req), of,
 				       fuse_req_ctx(req)->pid);
 		if (err)
 			return (void)fuse_reply_err(req, -err);
 	}
-	if ((size_t)off >= of->text->len)
-		return (void)fuse_reply_buf(req, NULL, 0);
-	fuse_reply_buf(req, of->text->str + off,
-		       MIN(size, of->text->len - (size_t)off));
+	reply_slice(req, of->text, size, off);
 }
 
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct writer w = { .pid = ctx->pid, .uid = ctx->uid };
 	int err;
 
-	err = control_write(sampler_of(req), of->gid, of->file, buf, size, &w);
+	err = control_write(fs->sampler, files_ino_gid(ino),
+			    files_ino_file(ino), buf, size, &w);
 	if (err)
 		return (void)fuse_reply_err(req, -err);
 	fuse_reply_write(req, size);
+	/* the kernel kept the written bytes in the file's page: drop them,
+	 * from the notifier, never from a thread a reply depends on */
+	if (fs->cache)
+		g_async_queue_push(fs->stale, GSIZE_TO_POINTER(ino));
 }
 
 static void fs_release(fuse_req_t req, fuse_ino_t ino,
@@ -263,7 +332,7 @@ static void fs_release(fuse_req_t req, fuse_ino_t ino,
 {
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
-	if (of->text)
+	if (of && of->text)
 		g_string_free(of->text, TRUE);
 	g_free(of);
 	fuse_reply_err(req, 0);
@@ -281,7 +350,7 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (err)
 		return (void)fuse_reply_err(req, -err);
 	snap = sampler_snapshot(s);
-	reply_entry(req, snapshot_group(snap, gid), CGF_DIR);
+	reply_entry(req, snap, snapshot_group(snap, gid), CGF_DIR);
 }
 
 static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -352,4 +421,78 @@ static const struct fuse_lowlevel_ops ops = {
 const struct fuse_lowlevel_ops *fs_ops(void)
 {
 	return &ops;
+}
+
+/* ---- cache mode: keeping the page cache fresh ---- */
+
+static void queue_group(struct fs *fs, unsigned int gid)
+{
+	for (int f = CGF_DIR + 1; f < CGF_COUNT; f++)
+		g_async_queue_push(fs->stale,
+				   GSIZE_TO_POINTER(files_ino(gid, f)));
+}
+
+/* Runs under the engine lock after each publish: only queues. */
+static void on_publish(struct snapshot *snap, void *data)
+{
+	struct fs *fs = data;
+
+	for (unsigned int id = 0; id < snap->ngroups; id++)
+		if (snap->groups[id] &&
+		    (!fs->shown || id >= fs->shown->ngroups ||
+		     !snapshot_group_same(fs->shown, snap, id)))
+			queue_group(fs, id);
+	snapshot_unref(fs->shown);
+	fs->shown = snapshot_ref(snap);
+}
+
+static gpointer notifier_main(gpointer data)
+{
+	struct fs *fs = data;
+	gpointer item;
+
+	while ((item = g_async_queue_pop(fs->stale)) != GSIZE_TO_POINTER(1))
+		fuse_lowlevel_notify_inval_inode(fs->se,
+						 GPOINTER_TO_SIZE(item), 0, 0);
+	return NULL;
+}
+
+struct fs *fs_new(struct sampler *s, bool cache)
+{
+	struct fs *fs = g_new0(struct fs, 1);
+
+	fs->sampler = s;
+	fs->cache = cache;
+	fs->stale = g_async_queue_new();
+	return fs;
+}
+
+void fs_start(struct fs *fs, struct fuse_session *se)
+{
+	fs->se = se;
+	if (!fs->cache)
+		return;
+	fs->notifier = g_thread_new("notifier", notifier_main, fs);
+	sampler_set_publish_hook(fs->sampler, on_publish, fs);
+}
+
+void fs_stop(struct fs *fs)
+{
+	if (!fs->notifier)
+		return;
+	sampler_set_publish_hook(fs->sampler, NULL, NULL);
+	/* inode 1 is the root directory, never queued: it means stop */
+	g_async_queue_push(fs->stale, GSIZE_TO_POINTER(1));
+	g_thread_join(fs->notifier);
+	fs->notifier = NULL;
+}
+
+void fs_free(struct fs *fs)
+{
+	if (!fs)
+		return;
+	fs_stop(fs);
+	snapshot_unref(fs->shown);
+	g_async_queue_unref(fs->stale);
+	g_free(fs);
 }

@@ -19,6 +19,7 @@ struct options {
 	unsigned int perf_period_us;
 	unsigned int history_len;
 	int no_perf;
+	int cache;
 };
 
 #define OPT(t, field, value) { t, offsetof(struct options, field), value }
@@ -27,6 +28,7 @@ static const struct fuse_opt option_spec[] = {
 	OPT("--perf-period=%u", perf_period_us, 0),
 	OPT("--history=%u", history_len, 0),
 	OPT("--no-perf", no_perf, 1),
+	OPT("--cache", cache, 1),
 	FUSE_OPT_END
 };
 
@@ -42,6 +44,9 @@ static void usage(const char *prog)
 	       "(default 1000)\n"
 	       "    --no-perf            split time per CPU from /proc only\n"
 	       "    --history=N          samples kept per group (default 512)\n"
+	       "    --cache              serve reads from the page cache (faster;\n"
+	       "                         files report their length, tasks show\n"
+	       "                         host ids)\n"
 	       "    -f                   stay in the foreground, log to stderr\n"
 	       "    -d                   debug: foreground and FUSE tracing\n"
 	       "    -o OPT[,OPT...]      FUSE mount options\n"
@@ -69,16 +74,19 @@ static bool options_valid(const struct options *o)
 }
 
 static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
-		 struct sampler *s)
+		 struct sampler *s, bool cache)
 {
+	struct fs *fs = fs_new(s, cache);
 	struct fuse_loop_config loop = { .clone_fd = 0,
 					 .max_idle_threads = 10 };
 	struct fuse_session *se;
 	int rc = 1;
 
-	se = fuse_session_new(args, fs_ops(), sizeof(*fs_ops()), s);
-	if (!se)
+	se = fuse_session_new(args, fs_ops(), sizeof(*fs_ops()), fs);
+	if (!se) {
+		fs_free(fs);
 		return 1;
+	}
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_destroy;
 	if (fuse_session_mount(se, cli->mountpoint) != 0)
@@ -88,21 +96,24 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 		g_warning("cannot start the sampler");
 		goto out_unmount;
 	}
+	fs_start(fs, se);
 	g_message("serving %s", cli->mountpoint);
 	rc = fuse_session_loop_mt(se, &loop) < 0 ? 1 : 0;
+	fs_stop(fs);
 out_unmount:
 	fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_destroy:
 	fuse_session_destroy(se);
+	fs_free(fs);
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = { 40, 1000, 512, 0 };
+	struct options o = { 40, 1000, 512, 0, 0 };
 	struct fuse_cmdline_opts cli = { 0 };
 	struct sampler_config cfg;
 	struct sampler *s;
@@ -141,7 +152,7 @@ int main(int argc, char **argv)
 			g_strerror(-err));
 		goto out;
 	}
-	rc = serve(&args, &cli, s);
+	rc = serve(&args, &cli, s, o.cache);
 	sampler_free(s);
 out:
 	free(cli.mountpoint);

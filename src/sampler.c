@@ -22,6 +22,8 @@ struct sampler {
 	int stop_fd;
 	GThread *thread;
 	uint64_t lost_samples;
+	sampler_publish_fn on_publish;
+	void *on_publish_data;
 };
 
 int64_t sampler_now_ns(void)
@@ -73,7 +75,18 @@ static void publish(struct sampler *s)
 	old = s->snap;
 	s->snap = next;
 	g_mutex_unlock(&s->snap_lock);
+	if (s->on_publish)
+		s->on_publish(next, s->on_publish_data);
 	snapshot_unref(old);
+}
+
+void sampler_set_publish_hook(struct sampler *s, sampler_publish_fn fn,
+			      void *data)
+{
+	g_mutex_lock(&s->engine_lock);
+	s->on_publish = fn;
+	s->on_publish_data = data;
+	g_mutex_unlock(&s->engine_lock);
 }
 
 struct snapshot *sampler_snapshot(struct sampler *s)

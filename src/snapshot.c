@@ -138,3 +138,27 @@ void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,
 	*user_ticks = cputime_ns_to_ticks(ut);
 	*sys_ticks = cputime_ns_to_ticks(st);
 }
+
+static bool ids_same(const GArray *a, const GArray *b)
+{
+	return a->len == b->len &&
+	       memcmp(a->data, b->data, a->len * sizeof(pid_t)) == 0;
+}
+
+bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
+			 unsigned int id)
+{
+	const struct snap_group *x = snapshot_group(a, id);
+	const struct snap_group *y = snapshot_group(b, id);
+	size_t bytes = a->ncpu * sizeof(uint64_t);
+
+	if (!x || !y)
+		return x == y;
+	return memcmp(x->usage, y->usage, bytes) == 0 &&
+	       memcmp(x->user, y->user, bytes) == 0 &&
+	       memcmp(x->sys, y->sys, bytes) == 0 &&
+	       x->notify_on_release == y->notify_on_release &&
+	       x->clone_children == y->clone_children &&
+	       ids_same(x->tids, y->tids) && ids_same(x->tgids, y->tgids) &&
+	       (id != 0 || strcmp(a->release_agent, b->release_agent) == 0);
+}
