@@ -19,7 +19,8 @@
 #include "engine.h"
 
 #define TICK_NS 10000000ULL /* one USER_HZ tick */
-#define CARRY_LIMIT_NS (2 * (int64_t)TICK_NS)
+#define CARRY_LIMIT_NS (10 * (int64_t)TICK_NS)
+#define HALF_TICK_NS ((int64_t)TICK_NS / 2)
 
 /* One group's share of a pass: exact time, and where samples saw it. */
 struct group_acc {
@@ -450,19 +451,48 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 
 /* ---- exit settlement ---- */
 
+/* What we already charged of an exited child (all of it if it was read
+ * as a zombie). */
+static uint64_t charged_of(const struct proc *c)
+{
+	/* its carry is children time it had seen but not charged */
+	return (c->settled ? c->final_clock + c->final_cut_ns :
+			     c->clock_last + c->cut_ns) -
+	       c->cut_carry_ns;
+}
+
+static bool reaped(struct engine *e, const struct proc *c);
+
+/* p was reaped before we could read it: its children time, which its
+ * reaper will settle, includes the children p reaped since we last
+ * looked. What we charged of those must not be charged again. */
+static void fold_children(struct engine *e, struct proc *p)
+{
+	for (unsigned int i = 0; i < p->dying->len; i++) {
+		struct proc *c = p->dying->pdata[i];
+
+		if (reaped(e, c))
+			p->cut_ns += charged_of(c);
+	}
+}
+
 /* An exited process waits in its reaper's list until the reaper's
  * children time shows it; with no tracked reaper it is an orphan. */
 static void settle_exit(struct engine *e, struct proc *p)
 {
 	struct proc *reaper = tasks_find_proc(e->tasks, p->parent_tgid);
 
+	if (!p->settled)
+		fold_children(e, p);
 	while (p->dying->len)
-		g_ptr_array_add(e->orphans,
-				g_ptr_array_steal_index(p->dying, 0));
-	if (reaper && reaper != p)
+		proc_free(g_ptr_array_steal_index(p->dying, 0));
+	if (reaper && reaper != p) {
 		g_ptr_array_add(reaper->dying, p);
-	else
+	} else {
+		g_debug("exit %d: parent %d not tracked", p->tgid,
+			p->parent_tgid);
 		g_ptr_array_add(e->orphans, p);
+	}
 }
 
 static bool reaped(struct engine *e, const struct proc *c)
@@ -506,6 +536,7 @@ static void settle_reaped(struct engine *e, struct proc *r)
 	struct proc_stat st;
 	uint64_t known = 0;
 	int64_t left;
+	bool grew;
 
 	for (unsigned int i = 0; i < r->dying->len; i++) {
 		struct proc *c = r->dying->pdata[i];
@@ -513,13 +544,11 @@ static void settle_reaped(struct engine *e, struct proc *r)
 		if (!reaped(e, c))
 			continue;
 		g_ptr_array_add(done, c);
-		if (c->settled) {
-			known += c->final_clock + c->final_cut_ns;
-		} else {
-			/* what we already charged of it is not left over */
-			known += c->clock_last + c->cut_ns;
+		known += charged_of(c);
+		/* a child read as a zombie still hides the tick rounding of
+		 * its own children time */
+		if (!c->settled || c->final_cut_ns)
 			g_ptr_array_add(unsettled, c);
-		}
 	}
 	if (!done->len || e->src->read_stat(r->tgid, 0, &st))
 		return;
@@ -528,10 +557,13 @@ static void settle_reaped(struct engine *e, struct proc *r)
 	g_debug("reaper %d: %u reaped (%u unread), children time +%" G_GUINT64_FORMAT
 		", left over %" G_GINT64_FORMAT, r->tgid, done->len,
 		unsettled->len, children_ns(&st) - r->cut_ns, left);
+	grew = children_ns(&st) > r->cut_ns;
 	r->cut_ns = children_ns(&st);
-	if (unsettled->len && left > 0) {
-		charge_unsettled(e, unsettled, left);
-		left = 0;
+	if (unsettled->len && grew && left + HALF_TICK_NS > 0) {
+		/* the reading is rounded down to a tick: charge what it most
+		 * likely hides too, and take it back from the next reading */
+		charge_unsettled(e, unsettled, left + HALF_TICK_NS);
+		left = -HALF_TICK_NS;
 	}
 	r->cut_carry_ns = CLAMP(left, -1000000000LL, CARRY_LIMIT_NS);
 	for (unsigned int i = 0; i < done->len; i++) {
@@ -549,8 +581,8 @@ static void settle_orphans(struct engine *e)
 
 		if (c->settled)
 			continue;
-		g_debug("orphan %d: estimated %" G_GUINT64_FORMAT, c->tgid,
-			c->sampled_ns);
+		g_debug("orphan %d (parent %d): estimated %" G_GUINT64_FORMAT,
+			c->tgid, c->parent_tgid, c->sampled_ns);
 		acc_add_time(e, group_by_id(e->tree, c->exit_gid),
 			     c->sampled_ns, c->last_cpu);
 	}

@@ -312,12 +312,14 @@ START_TEST(test_exit_reaped_before_event)
 	event(PC_FORK, 10, 12, 12);
 	spawn(12, 10, 0)->clock = 10 * MS;
 	pass();
-	/* it ran 20 ms more, and was reaped before we heard of its exit */
+	/* it ran 15 ms more and was reaped before we heard of its exit:
+	 * the parent's children time reads 20 ms (rounded down to a tick),
+	 * so 10 ms plus half a tick are left over for it */
 	vanish(12);
-	fp(10)->cut += 30 * MS;
+	fp(10)->cut += 25 * MS;
 	event(PC_EXIT, 0, 12, 12);
 	pass();
-	ck_assert_uint_eq(usage(g), 30 * MS);
+	ck_assert_uint_eq(usage(g), 25 * MS);
 	ck_assert_uint_eq(engine_stats(e)->unsettled_exits, 1);
 }
 END_TEST
@@ -325,20 +327,22 @@ END_TEST
 START_TEST(test_tick_rounding_is_carried)
 {
 	struct group *g = mkgroup("g");
+	const uint64_t ran[2] = { 15 * MS, 20 * MS };
 
 	engine_attach(e, g->id, 10, true, &root_writer, 1);
-	/* two children of 15 ms each, both lost to an early reap; the
-	 * parent's children time shows 10 ms, then 30 ms */
+	/* two children lost to an early reap; the parent's children time
+	 * reads 10 ms, then 30 ms: the half tick charged for the first
+	 * reading is taken back from the second */
 	for (pid_t pid = 20; pid <= 21; pid++) {
 		event(PC_FORK, 10, pid, pid);
 		spawn(pid, 10, 0);
 		pass();
 		vanish(pid);
-		fp(10)->cut += 15 * MS;
+		fp(10)->cut += ran[pid - 20];
 		event(PC_EXIT, 0, pid, pid);
 		pass();
 	}
-	ck_assert_uint_eq(usage(g), 30 * MS);
+	ck_assert_uint_eq(usage(g), 35 * MS);
 }
 END_TEST
 
@@ -454,16 +458,16 @@ START_TEST(test_exit_racing_pass)
 	spawn(15, 10, 0)->clock = 10 * MS;
 	pass();
 	/* gone from under the pass before its event is read */
-	fp(15)->clock = 30 * MS;
+	fp(15)->clock = 35 * MS;
 	fp(15)->zombie = true;
 	fp(15)->in_proc = false;
 	pass();
 	ck_assert_uint_eq(usage(g), 10 * MS);
-	fp(10)->cut += 30 * MS;
+	fp(10)->cut += 35 * MS;
 	vanish(15);
 	event(PC_EXIT, 0, 15, 15);
 	pass();
-	ck_assert_uint_eq(usage(g), 30 * MS);
+	ck_assert_uint_eq(usage(g), 35 * MS);
 }
 END_TEST
 
