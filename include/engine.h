@@ -66,11 +66,13 @@ void engine_scan(struct engine *e);
 void engine_event(struct engine *e, const struct pc_event *ev);
 void engine_sample(struct engine *e, const struct perf_rec *rec);
 
-/* Measure every tracked task and charge what it ran since the last
- * pass; t_ns (CLOCK_MONOTONIC) stamps the history records. */
-void engine_pass(struct engine *e, int64_t t_ns);
+/* Measure tracked tasks and charge what they ran since the last pass;
+ * t_ns (CLOCK_MONOTONIC) stamps the history records. Unless full,
+ * processes perf did not see running are read only now and then (their
+ * clocks lose nothing by waiting). */
+void engine_pass(struct engine *e, int64_t t_ns, bool full);
 
-/* Drain, then a pass: everything up to now is charged. */
+/* Drain, then a full pass: everything up to now is charged. */
 void engine_sync(struct engine *e, int64_t t_ns);
 
 /* Commands from the filesystem; each returns 0 or -errno. */

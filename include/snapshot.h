@@ -38,12 +38,16 @@ struct snapshot {
 	int64_t t_ns;		/* CLOCK_MONOTONIC of the pass it shows */
 	unsigned int ncpu;
 	unsigned int ngroups;	/* length of groups[] */
+	uint64_t members_gen;	/* task_table gen the member lists show */
 	struct snap_group **groups; /* by id; NULL for removed ids */
 	char *release_agent;
 };
 
+/* prev (may be NULL): the snapshot this one replaces; member lists that
+ * cannot have changed are shared with it instead of rebuilt. */
 struct snapshot *snapshot_build(const struct group_tree *tree,
-				const struct task_table *tasks, uint64_t seq,
+				const struct task_table *tasks,
+				const struct snapshot *prev, uint64_t seq,
 				int64_t t_ns);
 struct snapshot *snapshot_ref(struct snapshot *snap);
 void snapshot_unref(struct snapshot *snap);

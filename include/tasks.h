@@ -34,6 +34,7 @@ struct proc {
 	uint64_t clock_last;	/* process CPU clock already charged, ns */
 	int last_cpu;		/* where it last ran, for unsampled time */
 	uint64_t sampled_ns;	/* perf-sampled time since the last clock read */
+	unsigned int unread_passes; /* passes skipped since that read */
 
 	/* Exit settlement (see engine.c). */
 	bool exited;		/* the leader's EXIT event was seen */

@@ -21,6 +21,8 @@
 #define TICK_NS 10000000ULL /* one USER_HZ tick */
 #define CARRY_LIMIT_NS (10 * (int64_t)TICK_NS)
 #define HALF_TICK_NS ((int64_t)TICK_NS / 2)
+/* A process perf never saw running is read only every this many passes. */
+#define IDLE_READ_PASSES 25
 
 /* One group's share of a pass: exact time, and where samples saw it. */
 struct group_acc {
@@ -46,6 +48,8 @@ struct engine {
 	GArray *acc;	    /* struct group_acc, by group id */
 	GHashTable *gone;   /* tid -> struct gone */
 	GPtrArray *orphans; /* exited procs nobody tracked will reap */
+	GPtrArray *retired; /* settled procs, freed once no sample can name
+			     * them (at the end of a pass) */
 	bool have_samples;
 	bool rescan;
 	engine_drain_fn drain;
@@ -105,6 +109,7 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 	e->acc = g_array_new(FALSE, TRUE, sizeof(struct group_acc));
 	e->gone = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	e->orphans = g_ptr_array_new_with_free_func((GDestroyNotify)proc_free);
+	e->retired = g_ptr_array_new_with_free_func((GDestroyNotify)proc_free);
 	e->have_samples = have_samples;
 	return e;
 }
@@ -123,6 +128,7 @@ void engine_free(struct engine *e)
 	g_array_free(e->acc, TRUE);
 	g_hash_table_destroy(e->gone);
 	g_ptr_array_free(e->orphans, TRUE);
+	g_ptr_array_free(e->retired, TRUE);
 	tasks_free(e->tasks);
 	group_tree_free(e->tree);
 	g_free(e);
@@ -485,7 +491,8 @@ static void settle_exit(struct engine *e, struct proc *p)
 	if (!p->settled)
 		fold_children(e, p);
 	while (p->dying->len)
-		proc_free(g_ptr_array_steal_index(p->dying, 0));
+		g_ptr_array_add(e->retired,
+				g_ptr_array_steal_index(p->dying, 0));
 	if (reaper && reaper != p) {
 		g_ptr_array_add(reaper->dying, p);
 	} else {
@@ -521,6 +528,8 @@ static void charge_unsettled(struct engine *e, GPtrArray *unsettled,
 		if (i == unsettled->len - 1)
 			share = left;
 		left -= share;
+		g_debug("unread %d: %" G_GUINT64_FORMAT " to group %u", c->tgid,
+			share, c->exit_gid);
 		acc_add_time(e, group_by_id(e->tree, c->exit_gid), share,
 			     c->last_cpu);
 	}
@@ -568,7 +577,7 @@ static void settle_reaped(struct engine *e, struct proc *r)
 	r->cut_carry_ns = CLAMP(left, -1000000000LL, CARRY_LIMIT_NS);
 	for (unsigned int i = 0; i < done->len; i++) {
 		g_ptr_array_remove_fast(r->dying, done->pdata[i]);
-		proc_free(done->pdata[i]);
+		g_ptr_array_add(e->retired, done->pdata[i]);
 	}
 }
 
@@ -642,7 +651,7 @@ static void measure_process(struct engine *e, struct proc *p)
 	p->clock_last = now;
 }
 
-static void measure_live(struct engine *e)
+static void measure_live(struct engine *e, bool full)
 {
 	GHashTableIter it;
 	gpointer value;
@@ -651,10 +660,16 @@ static void measure_live(struct engine *e)
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct proc *p = value;
 
-		if (p->split)
+		if (p->split) {
 			measure_threads(e, p);
-		else
+		} else if (!full && e->have_samples && !p->sampled_ns &&
+			   ++p->unread_passes < IDLE_READ_PASSES) {
+			/* not sampled: it ran less than a sampling period on
+			 * any CPU, its clock can wait */
+		} else {
 			measure_process(e, p);
+			p->unread_passes = 0;
+		}
 		p->sampled_ns = 0;
 		if (p->dying->len)
 			settle_reaped(e, p);
@@ -685,6 +700,7 @@ static void charge_split(struct group *g, const uint64_t *weight,
 
 static void charge_group(struct group *g, struct group_acc *a)
 {
+	g_debug("group %u: +%" G_GUINT64_FORMAT, g->id, a->delta_ns);
 	if (a->weight_sum) {
 		charge_split(g, a->weight, a->weight_sum, a->delta_ns);
 		memcpy(a->last_weight, a->weight, g->ncpu * 2 * sizeof(uint64_t));
@@ -726,14 +742,15 @@ static void charge_groups(struct engine *e, int64_t t_ns)
 	}
 }
 
-void engine_pass(struct engine *e, int64_t t_ns)
+void engine_pass(struct engine *e, int64_t t_ns, bool full)
 {
 	if (e->rescan)
 		engine_scan(e);
-	measure_live(e);
+	measure_live(e, full);
 	settle_orphans(e);
 	charge_groups(e, t_ns);
 	g_hash_table_remove_all(e->gone);
+	g_ptr_array_set_size(e->retired, 0);
 	e->stats.passes++;
 }
 
@@ -741,7 +758,7 @@ void engine_sync(struct engine *e, int64_t t_ns)
 {
 	if (e->drain)
 		e->drain(e->drain_data);
-	engine_pass(e, t_ns);
+	engine_pass(e, t_ns, true);
 }
 
 /* ---- commands ---- */

@@ -23,14 +23,43 @@ struct fs {
 	GAsyncQueue *stale;	 /* inode numbers to invalidate, 0 = stop */
 	GThread *notifier;
 	struct snapshot *shown; /* what the page cache may hold */
+	GMutex files_lock;
+	GHashTable *files;	 /* file handle -> struct open_file */
+	uint64_t last_fh;
 };
 
-/* An open control file: what was rendered for it, if anything. */
+/* An open control file: what was rendered for it, if anything. The
+ * kernel may send RELEASE while a READ of a killed reader is still being
+ * answered, so handles are looked up and referenced, never trusted. */
 struct open_file {
+	gint refs;
+	GMutex lock; /* readers sharing one file description */
 	unsigned int gid;
 	enum cg_file file;
 	GString *text;
 };
+
+static void open_file_unref(struct open_file *of)
+{
+	if (!g_atomic_int_dec_and_test(&of->refs))
+		return;
+	if (of->text)
+		g_string_free(of->text, TRUE);
+	g_mutex_clear(&of->lock);
+	g_free(of);
+}
+
+static struct open_file *open_file_get(struct fs *fs, uint64_t fh)
+{
+	struct open_file *of;
+
+	g_mutex_lock(&fs->files_lock);
+	of = g_hash_table_lookup(fs->files, &fh);
+	if (of)
+		g_atomic_int_inc(&of->refs);
+	g_mutex_unlock(&fs->files_lock);
+	return of;
+}
 
 static struct fs *fs_of(fuse_req_t req)
 {
@@ -232,9 +261,15 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fs_of(req)->cache)
 		return (void)fuse_reply_err(req, ENOSYS); /* no opens at all */
 	of = g_new0(struct open_file, 1);
+	of->refs = 1;
+	g_mutex_init(&of->lock);
 	of->gid = files_ino_gid(ino);
 	of->file = f;
-	fi->fh = (uintptr_t)of;
+	g_mutex_lock(&fs_of(req)->files_lock);
+	fi->fh = ++fs_of(req)->last_fh;
+	g_hash_table_insert(fs_of(req)->files, g_memdup2(&fi->fh, sizeof(fi->fh)),
+			    of);
+	g_mutex_unlock(&fs_of(req)->files_lock);
 	fi->direct_io = 1;
 	fuse_reply_open(req, fi);
 }
@@ -294,18 +329,24 @@ static void read_uncached(fuse_req_t req, fuse_ino_t ino, size_t size,
 static void fs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-	int err;
+	struct open_file *of;
+	int err = 0;
 
-	if (!of)
+	if (!fi->fh)
 		return read_uncached(req, ino, size, off);
-	if (off == 0 || !of->text) {
+	of = open_file_get(fs_of(req), fi->fh);
+	if (!of)
+		return (void)fuse_reply_err(req, EBADF);
+	g_mutex_lock(&of->lock);
+	if (off == 0 || !of->text)
 		err = render_open_file(sampler_of(req), of,
 				       fuse_req_ctx(req)->pid);
-		if (err)
-			return (void)fuse_reply_err(req, -err);
-	}
-	reply_slice(req, of->text, size, off);
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		reply_slice(req, of->text, size, off);
+	g_mutex_unlock(&of->lock);
+	open_file_unref(of);
 }
 
 static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
@@ -330,11 +371,15 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 static void fs_release(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
-	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	gpointer key = NULL, of = NULL;
 
-	if (of && of->text)
-		g_string_free(of->text, TRUE);
-	g_free(of);
+	g_mutex_lock(&fs->files_lock);
+	if (g_hash_table_steal_extended(fs->files, &fi->fh, &key, &of))
+		g_free(key);
+	g_mutex_unlock(&fs->files_lock);
+	if (of)
+		open_file_unref(of);
 	fuse_reply_err(req, 0);
 }
 
@@ -464,6 +509,9 @@ struct fs *fs_new(struct sampler *s, bool cache)
 	fs->sampler = s;
 	fs->cache = cache;
 	fs->stale = g_async_queue_new();
+	g_mutex_init(&fs->files_lock);
+	fs->files = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					  (GDestroyNotify)open_file_unref);
 	return fs;
 }
 
@@ -494,5 +542,7 @@ void fs_free(struct fs *fs)
 	fs_stop(fs);
 	snapshot_unref(fs->shown);
 	g_async_queue_unref(fs->stale);
+	g_hash_table_destroy(fs->files);
+	g_mutex_clear(&fs->files_lock);
 	g_free(fs);
 }

@@ -69,8 +69,9 @@ static void publish(struct sampler *s)
 {
 	struct snapshot *next, *old;
 
+	/* s->snap is only replaced here, under the engine lock we hold */
 	next = snapshot_build(engine_tree(s->engine), engine_tasks(s->engine),
-			      ++s->seq, sampler_now_ns());
+			      s->snap, ++s->seq, sampler_now_ns());
 	g_mutex_lock(&s->snap_lock);
 	old = s->snap;
 	s->snap = next;
@@ -197,7 +198,8 @@ static gpointer sampler_main(gpointer data)
 		if (fds[1].revents &&
 		    read(s->timer_fd, &ticks, sizeof(ticks)) > 0) {
 			g_mutex_lock(&s->engine_lock);
-			engine_sync(s->engine, sampler_now_ns());
+			drain_all(s);
+			engine_pass(s->engine, sampler_now_ns(), false);
 			sampler_unlock(s);
 		}
 	}

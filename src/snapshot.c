@@ -31,8 +31,6 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->user = copy_percpu(g->user, g->ncpu);
 	sg->sys = copy_percpu(g->sys, g->ncpu);
 	sg->stat = stat_state_ref(g->stat);
-	sg->tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	sg->tgids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	return sg;
 }
 
@@ -46,37 +44,77 @@ static void snap_group_free(struct snap_group *sg)
 	g_free(sg->user);
 	g_free(sg->sys);
 	stat_state_unref(sg->stat);
-	g_array_free(sg->tids, TRUE);
-	g_array_free(sg->tgids, TRUE);
+	g_array_unref(sg->tids);
+	g_array_unref(sg->tgids);
 	g_free(sg);
 }
 
+/* Membership changes far less often than counters: when it did not
+ * change, every group keeps the lists of the previous snapshot. */
+static bool share_members(struct snapshot *snap, const struct snapshot *prev)
+{
+	if (!prev || prev->members_gen != snap->members_gen)
+		return false;
+	for (unsigned int id = 0; id < snap->ngroups; id++) {
+		struct snap_group *sg = snap->groups[id];
+		const struct snap_group *old = snapshot_group(prev, id);
+
+		if (sg && !old)
+			return false;
+	}
+	for (unsigned int id = 0; id < snap->ngroups; id++) {
+		struct snap_group *sg = snap->groups[id];
+		const struct snap_group *old = snapshot_group(prev, id);
+
+		if (!sg)
+			continue;
+		sg->tids = g_array_ref(old->tids);
+		sg->tgids = g_array_ref(old->tgids);
+	}
+	return true;
+}
+
+static void build_members(struct snapshot *snap,
+			  const struct task_table *tasks)
+{
+	g_autofree GArray **tids = g_new0(GArray *, snap->ngroups);
+	g_autofree GArray **tgids = g_new0(GArray *, snap->ngroups);
+
+	for (unsigned int id = 0; id < snap->ngroups; id++) {
+		struct snap_group *sg = snap->groups[id];
+
+		if (!sg)
+			continue;
+		tids[id] = sg->tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+		tgids[id] = sg->tgids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	}
+	tasks_members(tasks, snap->ngroups, tids, tgids);
+}
+
 struct snapshot *snapshot_build(const struct group_tree *tree,
-				const struct task_table *tasks, uint64_t seq,
+				const struct task_table *tasks,
+				const struct snapshot *prev, uint64_t seq,
 				int64_t t_ns)
 {
 	struct snapshot *snap = g_new0(struct snapshot, 1);
 	unsigned int n = tree->by_id->len;
-	g_autofree GArray **tids = g_new0(GArray *, n);
-	g_autofree GArray **tgids = g_new0(GArray *, n);
 
 	snap->refs = 1;
 	snap->seq = seq;
 	snap->t_ns = t_ns;
 	snap->ncpu = tree->ncpu;
 	snap->ngroups = n;
+	snap->members_gen = tasks->gen;
 	snap->groups = g_new0(struct snap_group *, n);
 	snap->release_agent = g_strdup(tree->release_agent);
 	for (unsigned int id = 0; id < n; id++) {
 		const struct group *g = group_by_id(tree, id);
 
-		if (!g)
-			continue;
-		snap->groups[id] = snap_group_new(g);
-		tids[id] = snap->groups[id]->tids;
-		tgids[id] = snap->groups[id]->tgids;
+		if (g)
+			snap->groups[id] = snap_group_new(g);
 	}
-	tasks_members(tasks, n, tids, tgids);
+	if (!share_members(snap, prev))
+		build_members(snap, tasks);
 	return snap;
 }
 

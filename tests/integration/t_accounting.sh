@@ -131,6 +131,7 @@ test_percpu_sums() {
 	burn_in kp "$KA" 600
 	burn_in sp "$SA" 600
 	wait "$kp" "$sp"
+	sleep 0.2 # cpuacctfs settles exits within a pass or two
 	sums_check "$KA"
 	sums_check "$SA"
 	sums_check "$KG"
@@ -161,6 +162,7 @@ test_parent_is_sum() {
 	burn_in s1 "$SA" 500
 	burn_in s2 "$sb" 300
 	wait "$k1" "$k2" "$s1" "$s2"
+	sleep 0.2 # cpuacctfs settles exits within a pass or two
 	leaves_check "$KG" "$KA" "$kb"
 	leaves_check "$SG" "$SA" "$sb"
 }

@@ -197,7 +197,7 @@ static void teardown(void)
 static void pass(void)
 {
 	now_ns += 40 * MS;
-	engine_pass(e, (int64_t)now_ns);
+	engine_pass(e, (int64_t)now_ns, true);
 }
 
 static void sample(pid_t tgid, pid_t tid, int cpu, bool user, uint64_t ns)
@@ -577,6 +577,32 @@ START_TEST(test_parent_equals_children)
 }
 END_TEST
 
+START_TEST(test_idle_process_read_later)
+{
+	struct group *g = mkgroup("g");
+	uint64_t reads;
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	reads = engine_stats(e)->clock_reads;
+	fp(10)->clock += 3 * MS; /* too short for perf to have seen it */
+	now_ns += 40 * MS;
+	engine_pass(e, (int64_t)now_ns, false);
+	ck_assert_uint_eq(usage(g), 0);
+	ck_assert_uint_eq(engine_stats(e)->clock_reads, reads);
+	for (int i = 0; i < 30; i++) {
+		now_ns += 40 * MS;
+		engine_pass(e, (int64_t)now_ns, false);
+	}
+	ck_assert_uint_eq(usage(g), 3 * MS);
+	/* a sampled process is read in the very next pass */
+	fp(10)->clock += 5 * MS;
+	sample(10, 10, 0, true, 1 * MS);
+	now_ns += 40 * MS;
+	engine_pass(e, (int64_t)now_ns, false);
+	ck_assert_uint_eq(usage(g), 8 * MS);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -603,6 +629,7 @@ int main(void)
 	tcase_add_test(tc, test_reset_keeps_parent);
 	tcase_add_test(tc, test_samples_of_exited_thread_still_count);
 	tcase_add_test(tc, test_parent_equals_children);
+	tcase_add_test(tc, test_idle_process_read_later);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
