@@ -7,9 +7,10 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=${CHECK_DIR:-$(mktemp -d /tmp/cpuacctfs-check.XXXXXX)}
+mkdir -p "$work"
 results="$work/results.tap"
 : >"$results"
-mkdir -p "$work"
+export top work
 
 tap() { echo "$1" | tee -a "$results"; }
 # stage NAME TIMEOUT CMD...: run CMD, keep its ok/not ok lines.
@@ -17,7 +18,8 @@ stage() {
 	local name=$1 limit=$2 log="$work/$1.log" rc
 	shift 2
 	echo "== $name"
-	timeout --kill-after=30 "$limit" "$@" >"$log" 2>&1
+	# a fresh bash, so that a stage can be one of the functions below
+	timeout --kill-after=30 "$limit" bash -c '"$@"' stage "$@" >"$log" 2>&1
 	rc=$?
 	grep -E '^(not )?ok ' "$log" | tee -a "$results"
 	if [ "$rc" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
@@ -66,6 +68,8 @@ cleanup_leftovers() {
 		while read -r m; do fusermount3 -uz "$m" 2>/dev/null; done
 }
 
+export -f unit_tap unit_valgrind build
+
 units() {
 	find "$1/tests/unit" -maxdepth 1 -type f -name 'test_*' -perm -u+x | sort
 }
@@ -84,8 +88,8 @@ stage build-asan 900 build "$asan" CFLAGS="-O1 -g -fno-omit-frame-pointer \
 # shellcheck disable=SC2046
 stage unit 300 unit_tap unit $(units "$plain")
 # shellcheck disable=SC2046
-stage unit-asan 600 env ASAN_OPTIONS=detect_leaks=1 unit_tap unit-asan \
-	$(units "$asan")
+stage unit-asan 600 env ASAN_OPTIONS=detect_leaks=1 \
+	bash -c 'unit_tap "$@"' unit_tap unit-asan $(units "$asan")
 # shellcheck disable=SC2046
 stage unit-valgrind 900 unit_valgrind $(units "$plain")
 
@@ -97,6 +101,9 @@ stage integration-asan 900 env IT_LABEL=integration-asan \
 	bash "$top/tests/integration/run.sh" "$asan/src/cpuacctfs"
 cleanup_leftovers
 stage memcheck 900 bash "$top/tests/integration/memcheck.sh" \
+	"$plain/src/cpuacctfs"
+cleanup_leftovers
+stage containers 600 bash "$top/tests/containers/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
 stage accuracy 1200 bash "$top/tests/accuracy/run.sh" \

@@ -700,7 +700,10 @@ static void charge_split(struct group *g, const uint64_t *weight,
 
 static void charge_group(struct group *g, struct group_acc *a)
 {
-	g_debug("group %u: +%" G_GUINT64_FORMAT, g->id, a->delta_ns);
+	g_debug("group %u: +%" G_GUINT64_FORMAT " w %" G_GUINT64_FORMAT
+		" %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+		g->id, a->delta_ns, a->weight[0], a->weight[1],
+		g->ncpu > 1 ? a->weight[2] : 0, g->ncpu > 1 ? a->weight[3] : 0);
 	if (a->weight_sum) {
 		charge_split(g, a->weight, a->weight_sum, a->delta_ns);
 		memcpy(a->last_weight, a->weight, g->ncpu * 2 * sizeof(uint64_t));

@@ -1,0 +1,110 @@
+/* test_pidns.c - ids across pid namespaces, against the real kernel. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pidns.h"
+
+START_TEST(test_own_namespace)
+{
+	struct pidns ns;
+	pid_t id, tid;
+
+	ck_assert_int_eq(pidns_of(getpid(), &ns), 0);
+	ck_assert(pidns_is_own(&ns));
+	ck_assert_int_eq(pidns_to_ns(getpid(), &ns, &id), 0);
+	ck_assert_int_eq(id, getpid());
+	ck_assert_int_eq(pidns_from_ns(getpid(), &ns, &tid), 0);
+	ck_assert_int_eq(tid, getpid());
+	ck_assert_int_eq(pidns_of(0x3fffffff, &ns), -ESRCH);
+}
+END_TEST
+
+/* A child in a new pid namespace, where it is pid 1: its host pid is
+ * returned; it sleeps until killed. Needs root (CAP_SYS_ADMIN). */
+static pid_t spawn_in_new_ns(pid_t *helper)
+{
+	int fds[2];
+	pid_t inner = 0;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	*helper = fork();
+	if (*helper == 0) {
+		pid_t p;
+
+		if (unshare(CLONE_NEWPID) != 0)
+			_exit(1);
+		p = fork();
+		if (p == 0) {
+			pause();
+			_exit(0);
+		}
+		if (write(fds[1], &p, sizeof(p)) != sizeof(p))
+			_exit(1);
+		waitpid(p, NULL, 0);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &inner, sizeof(inner)) != sizeof(inner))
+		inner = 0;
+	close(fds[0]);
+	return inner;
+}
+
+START_TEST(test_other_namespace)
+{
+	struct pidns ns;
+	pid_t helper, inner, id, tid;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	g_autoptr(GArray) seen = NULL;
+	pid_t self = getpid();
+
+	if (geteuid() != 0) {
+		printf("SKIP: test_other_namespace needs root\n");
+		return;
+	}
+	inner = spawn_in_new_ns(&helper);
+	ck_assert_int_gt(inner, 0);
+	ck_assert_int_eq(pidns_of(inner, &ns), 0);
+	ck_assert(!pidns_is_own(&ns));
+	ck_assert_int_eq(ns.level, 1);
+	ck_assert_int_eq(pidns_to_ns(inner, &ns, &id), 0);
+	ck_assert_int_eq(id, 1);
+	ck_assert_int_eq(pidns_from_ns(1, &ns, &tid), 0);
+	ck_assert_int_eq(tid, inner);
+	/* the host is invisible from inside */
+	ck_assert_int_eq(pidns_to_ns(self, &ns, &id), -ESRCH);
+	ck_assert_int_eq(pidns_from_ns(self, &ns, &tid) == 0 && tid == self,
+			 0);
+	g_array_append_val(ids, self);
+	g_array_append_val(ids, inner);
+	seen = pidns_translate(ids, &ns);
+	ck_assert_uint_eq(seen->len, 1);
+	ck_assert_int_eq(g_array_index(seen, pid_t, 0), 1);
+	kill(inner, SIGKILL);
+	waitpid(helper, NULL, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("pidns");
+	TCase *tc = tcase_create("namespaces");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_own_namespace);
+	tcase_add_test(tc, test_other_namespace);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
