@@ -106,7 +106,7 @@ cleanup_leftovers
 stage containers 600 bash "$top/tests/containers/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
-stage accuracy 1200 bash "$top/tests/accuracy/run.sh" \
+stage accuracy 1200 bash "$top/tests/accuracy/gate.sh" \
 	"$plain/src/cpuacctfs" "$plain/tests/accuracy/burn"
 cleanup_leftovers
 stage bench 600 env BENCH_QUICK=1 bash "$top/tests/bench/run.sh" \

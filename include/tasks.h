@@ -33,7 +33,10 @@ struct proc {
 	bool split;		/* threads in more than one group */
 	uint64_t clock_last;	/* process CPU clock already charged, ns */
 	int last_cpu;		/* where it last ran, for unsampled time */
-	uint64_t sampled_ns;	/* perf-sampled time since the last clock read */
+	uint64_t sampled_ns;	/* perf-sampled time since the last charge */
+	uint64_t *weight;	/* that time by [cpu * 2 + system?] (split.c) */
+	unsigned int nweights;
+	bool last_user;		/* mode it was last sampled in */
 	unsigned int unread_passes; /* passes skipped since that read */
 
 	/* Exit settlement (see engine.c). */

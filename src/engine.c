@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "split.h"
 
 #define TICK_NS 10000000ULL /* one USER_HZ tick */
 #define CARRY_LIMIT_NS (10 * (int64_t)TICK_NS)
@@ -24,14 +25,12 @@
 /* A process perf never saw running is read only every this many passes. */
 #define IDLE_READ_PASSES 25
 
-/* One group's share of a pass: exact time, and where samples saw it. */
-struct group_acc {
-	uint64_t delta_ns;
-	uint64_t *weight; /* [cpu * 2 + mode], mode 0 user, 1 system */
-	uint64_t *last_weight;
-	uint64_t weight_sum;
-	uint64_t last_weight_sum;
-	int last_cpu;
+/* Time of an exited task, charged in the next pass: samples of its last
+ * moments are drained only then, and they say where that time went. */
+struct later {
+	unsigned int gid;
+	struct proc *proc; /* kept until the end of that pass */
+	uint64_t ns;
 };
 
 /* A thread that left the tables during this pass: its late samples
@@ -45,7 +44,8 @@ struct engine {
 	const struct engine_sources *src;
 	struct group_tree *tree;
 	struct task_table *tasks;
-	GArray *acc;	    /* struct group_acc, by group id */
+	struct split *split; /* this pass's time, split, by group */
+	GArray *later;	     /* struct later: exit time waiting for samples */
 	GHashTable *gone;   /* tid -> struct gone */
 	GPtrArray *orphans; /* exited procs nobody tracked will reap */
 	GPtrArray *retired; /* settled procs, freed once no sample can name
@@ -57,47 +57,6 @@ struct engine {
 	struct engine_stats stats;
 };
 
-static struct group_acc *acc_of(struct engine *e, unsigned int gid)
-{
-	unsigned int ncpu = e->tree->ncpu;
-
-	if (gid >= e->acc->len)
-		g_array_set_size(e->acc, gid + 1);
-	struct group_acc *a = &g_array_index(e->acc, struct group_acc, gid);
-
-	if (!a->weight) {
-		a->weight = g_new0(uint64_t, ncpu * 2);
-		a->last_weight = g_new0(uint64_t, ncpu * 2);
-		a->last_cpu = -1;
-	}
-	return a;
-}
-
-static void acc_add_time(struct engine *e, struct group *g, uint64_t ns,
-			 int cpu_hint)
-{
-	struct group_acc *a;
-
-	if (!g || !ns)
-		return;
-	a = acc_of(e, g->id);
-	a->delta_ns += ns;
-	if (cpu_hint >= 0 && a->last_cpu < 0)
-		a->last_cpu = cpu_hint;
-}
-
-static void acc_add_weight(struct engine *e, unsigned int gid, unsigned int cpu,
-			   bool user, uint64_t ns)
-{
-	struct group_acc *a = acc_of(e, gid);
-
-	if (cpu >= e->tree->ncpu)
-		return;
-	a->weight[cpu * 2 + (user ? 0 : 1)] += ns;
-	a->weight_sum += ns;
-	a->last_cpu = cpu;
-}
-
 struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 			  size_t history_len, bool have_samples)
 {
@@ -106,7 +65,8 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 	e->src = src;
 	e->tree = group_tree_new(ncpu, history_len);
 	e->tasks = tasks_new();
-	e->acc = g_array_new(FALSE, TRUE, sizeof(struct group_acc));
+	e->split = split_new(ncpu);
+	e->later = g_array_new(FALSE, FALSE, sizeof(struct later));
 	e->gone = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	e->orphans = g_ptr_array_new_with_free_func((GDestroyNotify)proc_free);
 	e->retired = g_ptr_array_new_with_free_func((GDestroyNotify)proc_free);
@@ -118,14 +78,8 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
-	for (unsigned int i = 0; i < e->acc->len; i++) {
-		struct group_acc *a =
-		    &g_array_index(e->acc, struct group_acc, i);
-
-		g_free(a->weight);
-		g_free(a->last_weight);
-	}
-	g_array_free(e->acc, TRUE);
+	split_free(e->split);
+	g_array_free(e->later, TRUE);
 	g_hash_table_destroy(e->gone);
 	g_ptr_array_free(e->orphans, TRUE);
 	g_ptr_array_free(e->retired, TRUE);
@@ -175,6 +129,25 @@ static void read_reaper_baseline(struct engine *e, struct proc *p)
 static uint64_t start_ns(const struct proc_stat *st)
 {
 	return st->start_time * TICK_NS;
+}
+
+static void charge_later(struct engine *e, unsigned int gid, struct proc *p,
+			 uint64_t ns)
+{
+	struct later l = { gid, p, ns };
+
+	if (ns)
+		g_array_append_val(e->later, l);
+}
+
+static void charge_exits(struct engine *e)
+{
+	for (unsigned int i = 0; i < e->later->len; i++) {
+		struct later *l = &g_array_index(e->later, struct later, i);
+
+		split_add(e->split, l->gid, l->proc, l->ns, true);
+	}
+	g_array_set_size(e->later, 0);
 }
 
 /* ---- scanning /proc (start-up, and after lost events) ---- */
@@ -357,7 +330,7 @@ static void on_exit_thread(struct engine *e, struct task *t)
 
 	if (p->split && !e->src->thread_runtime(p->tgid, t->tid, &rt) &&
 	    rt > t->runtime_last)
-		acc_add_time(e, t->group, rt - t->runtime_last, p->last_cpu);
+		charge_later(e, t->group->id, p, rt - t->runtime_last);
 	remember_gone(e, t);
 	tasks_remove_thread(e->tasks, t);
 	if (proc_update_split(p) && !p->split)
@@ -379,7 +352,7 @@ static void on_exit_process(struct engine *e, struct task *t)
 		p->settled = true;
 		p->final_clock = final;
 		if (!p->split && final > p->clock_last)
-			acc_add_time(e, g, final - p->clock_last, p->last_cpu);
+			charge_later(e, g->id, p, final - p->clock_last);
 		p->clock_last = final;
 		if (!e->src->read_stat(p->tgid, 0, &st))
 			p->final_cut_ns = children_ns(&st);
@@ -450,9 +423,8 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 	} else {
 		return;
 	}
-	acc_add_weight(e, gid, rec->cpu, rec->user, rec->period_ns);
-	p->sampled_ns += rec->period_ns;
-	p->last_cpu = rec->cpu;
+	if (group_by_id(e->tree, gid))
+		split_sample(e->split, p, rec->cpu, rec->user, rec->period_ns);
 }
 
 /* ---- exit settlement ---- */
@@ -469,16 +441,25 @@ static uint64_t charged_of(const struct proc *c)
 
 static bool reaped(struct engine *e, const struct proc *c);
 
-/* p was reaped before we could read it: its children time, which its
- * reaper will settle, includes the children p reaped since we last
- * looked. What we charged of those must not be charged again. */
-static void fold_children(struct engine *e, struct proc *p)
+/* p was reaped before we could read it, so its reaper will see in one
+ * sum p's rest and that of every child p reaped since we last looked.
+ * Children read as zombies are fully charged: their totals count as
+ * explained. Children we could not read either travel with p to its
+ * reaper, which shares what is left over among all of them by their
+ * samples (a shell's rest is its command's, not its own). */
+static void hand_over_children(struct engine *e, struct proc *p,
+			       struct proc *reaper)
 {
-	for (unsigned int i = 0; i < p->dying->len; i++) {
-		struct proc *c = p->dying->pdata[i];
+	while (p->dying->len) {
+		struct proc *c = g_ptr_array_steal_index(p->dying, 0);
 
+		if (!c->settled) {
+			g_ptr_array_add(reaper ? reaper->dying : e->orphans, c);
+			continue;
+		}
 		if (reaped(e, c))
 			p->cut_ns += charged_of(c);
+		g_ptr_array_add(e->retired, c);
 	}
 }
 
@@ -488,12 +469,15 @@ static void settle_exit(struct engine *e, struct proc *p)
 {
 	struct proc *reaper = tasks_find_proc(e->tasks, p->parent_tgid);
 
+	if (reaper == p)
+		reaper = NULL;
 	if (!p->settled)
-		fold_children(e, p);
+		hand_over_children(e, p, reaper);
+	/* those left were read as zombies: charged in full */
 	while (p->dying->len)
 		g_ptr_array_add(e->retired,
 				g_ptr_array_steal_index(p->dying, 0));
-	if (reaper && reaper != p) {
+	if (reaper) {
 		g_ptr_array_add(reaper->dying, p);
 	} else {
 		g_debug("exit %d: parent %d not tracked", p->tgid,
@@ -530,8 +514,7 @@ static void charge_unsettled(struct engine *e, GPtrArray *unsettled,
 		left -= share;
 		g_debug("unread %d: %" G_GUINT64_FORMAT " to group %u", c->tgid,
 			share, c->exit_gid);
-		acc_add_time(e, group_by_id(e->tree, c->exit_gid), share,
-			     c->last_cpu);
+		charge_later(e, c->exit_gid, c, share);
 	}
 }
 
@@ -592,8 +575,7 @@ static void settle_orphans(struct engine *e)
 			continue;
 		g_debug("orphan %d (parent %d): estimated %" G_GUINT64_FORMAT,
 			c->tgid, c->parent_tgid, c->sampled_ns);
-		acc_add_time(e, group_by_id(e->tree, c->exit_gid),
-			     c->sampled_ns, c->last_cpu);
+		split_add(e->split, c->exit_gid, c, c->sampled_ns, true);
 	}
 	g_ptr_array_set_size(e->orphans, 0);
 }
@@ -611,8 +593,8 @@ static void weigh_by_stat(struct engine *e, struct proc *p, uint64_t ns)
 	user = st.utime + st.stime ?
 		       (unsigned __int128)ns * st.utime / (st.utime + st.stime) :
 		       ns;
-	acc_add_weight(e, proc_group(p)->id, st.processor, true, user);
-	acc_add_weight(e, proc_group(p)->id, st.processor, false, ns - user);
+	split_sample(e->split, p, st.processor, true, user);
+	split_sample(e->split, p, st.processor, false, ns - user);
 }
 
 static void measure_threads(struct engine *e, struct proc *p)
@@ -624,31 +606,34 @@ static void measure_threads(struct engine *e, struct proc *p)
 		if (e->src->thread_runtime(p->tgid, t->tid, &rt))
 			continue;
 		if (rt > t->runtime_last)
-			acc_add_time(e, t->group, rt - t->runtime_last,
-				     p->last_cpu);
+			split_add(e->split, t->group->id, p,
+				  rt - t->runtime_last, false);
 		t->runtime_last = rt;
 	}
 }
 
-static void measure_process(struct engine *e, struct proc *p)
+/* Charge what p ran since the last read; false if it could not be read
+ * (then its samples wait for its exit to be settled). */
+static bool measure_process(struct engine *e, struct proc *p)
 {
 	uint64_t now;
 
 	e->stats.clock_reads++;
 	if (e->src->process_clock(p->tgid, &now))
-		return; /* exiting: its EXIT event settles it */
+		return false; /* exiting: its EXIT event settles it */
 	if (now < p->clock_last) {
 		/* a clock cannot go back: the pid is someone else's now */
 		e->rescan = true;
-		return;
+		return false;
 	}
 	if (now > p->clock_last) {
-		acc_add_time(e, proc_group(p), now - p->clock_last,
-			     p->last_cpu);
 		if (!e->have_samples)
 			weigh_by_stat(e, p, now - p->clock_last);
+		split_add(e->split, proc_group(p)->id, p, now - p->clock_last,
+			  false);
 	}
 	p->clock_last = now;
+	return true;
 }
 
 static void measure_live(struct engine *e, bool full)
@@ -662,81 +647,22 @@ static void measure_live(struct engine *e, bool full)
 
 		if (p->split) {
 			measure_threads(e, p);
+			split_forget(p);
 		} else if (!full && e->have_samples && !p->sampled_ns &&
 			   ++p->unread_passes < IDLE_READ_PASSES) {
 			/* not sampled: it ran less than a sampling period on
 			 * any CPU, its clock can wait */
-		} else {
-			measure_process(e, p);
+		} else if (measure_process(e, p)) {
 			p->unread_passes = 0;
+			split_forget(p);
 		}
-		p->sampled_ns = 0;
 		if (p->dying->len)
 			settle_reaped(e, p);
 	}
 }
 
-static void charge_split(struct group *g, const uint64_t *weight,
-			 uint64_t weight_sum, uint64_t total)
+static void record_groups(struct engine *e, int64_t t_ns)
 {
-	unsigned int nbuckets = g->ncpu * 2, biggest = 0;
-	uint64_t left = total;
-
-	for (unsigned int b = 0; b < nbuckets; b++) {
-		uint64_t share;
-
-		if (weight[b] > weight[biggest])
-			biggest = b;
-		if (!weight[b])
-			continue;
-		share = (unsigned __int128)total * weight[b] / weight_sum;
-		left -= share;
-		group_charge(g, b / 2, b % 2 ? 0 : share, b % 2 ? share : 0);
-	}
-	/* rounding leftovers go where most of the time was seen */
-	group_charge(g, biggest / 2, biggest % 2 ? 0 : left,
-		     biggest % 2 ? left : 0);
-}
-
-static void charge_group(struct group *g, struct group_acc *a)
-{
-	g_debug("group %u: +%" G_GUINT64_FORMAT " w %" G_GUINT64_FORMAT
-		" %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
-		g->id, a->delta_ns, a->weight[0], a->weight[1],
-		g->ncpu > 1 ? a->weight[2] : 0, g->ncpu > 1 ? a->weight[3] : 0);
-	if (a->weight_sum) {
-		charge_split(g, a->weight, a->weight_sum, a->delta_ns);
-		memcpy(a->last_weight, a->weight, g->ncpu * 2 * sizeof(uint64_t));
-		a->last_weight_sum = a->weight_sum;
-		memset(a->weight, 0, g->ncpu * 2 * sizeof(uint64_t));
-		a->weight_sum = 0;
-	} else if (a->last_weight_sum) {
-		charge_split(g, a->last_weight, a->last_weight_sum, a->delta_ns);
-	} else {
-		/* never sampled: short-lived work is mostly fork and exit */
-		group_charge(g, a->last_cpu > 0 ? (unsigned int)a->last_cpu : 0,
-			     0, a->delta_ns);
-	}
-	a->delta_ns = 0;
-}
-
-static void charge_groups(struct engine *e, int64_t t_ns)
-{
-	for (unsigned int id = 0; id < e->tree->by_id->len; id++) {
-		struct group *g = group_by_id(e->tree, id);
-		struct group_acc *a;
-
-		if (!g)
-			continue;
-		a = acc_of(e, id);
-		if (a->delta_ns) {
-			charge_group(g, a);
-		} else if (a->weight_sum > 1000000000ULL) {
-			/* samples with no time to split: stale, drop them */
-			memset(a->weight, 0, g->ncpu * 2 * sizeof(uint64_t));
-			a->weight_sum = 0;
-		}
-	}
 	for (unsigned int id = 0; id < e->tree->by_id->len; id++) {
 		struct group *g = group_by_id(e->tree, id);
 
@@ -750,8 +676,10 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	if (e->rescan)
 		engine_scan(e);
 	measure_live(e, full);
+	charge_exits(e);
 	settle_orphans(e);
-	charge_groups(e, t_ns);
+	split_flush(e->split, e->tree);
+	record_groups(e, t_ns);
 	g_hash_table_remove_all(e->gone);
 	g_ptr_array_set_size(e->retired, 0);
 	e->stats.passes++;

@@ -97,6 +97,7 @@ void proc_free(struct proc *p)
 		proc_free(p->dying->pdata[i]);
 	g_ptr_array_free(p->dying, TRUE);
 	g_ptr_array_free(p->threads, TRUE);
+	g_free(p->weight);
 	g_free(p);
 }
 

@@ -1,0 +1,165 @@
+/* split.c - split exact time over CPUs and modes by perf samples. */
+#include <string.h>
+
+#include "split.h"
+
+#define USER 0
+#define SYSTEM 1
+
+/* A group's time of this pass, split, and what is still to be split. */
+struct bucket {
+	uint64_t *ns;		  /* [cpu * 2 + mode] */
+	uint64_t *exit_weight;	  /* samples of sampled exited processes */
+	uint64_t exit_weight_sum;
+	uint64_t exit_unsampled;  /* time of exited processes never sampled */
+	int exit_cpu;		  /* where the last of those ran */
+};
+
+struct split {
+	unsigned int ncpu;
+	GPtrArray *buckets; /* struct bucket * by group id, or NULL */
+};
+
+static void bucket_free(gpointer data)
+{
+	struct bucket *b = data;
+
+	if (!b)
+		return;
+	g_free(b->ns);
+	g_free(b->exit_weight);
+	g_free(b);
+}
+
+struct split *split_new(unsigned int ncpu)
+{
+	struct split *s = g_new0(struct split, 1);
+
+	s->ncpu = ncpu;
+	s->buckets = g_ptr_array_new_with_free_func(bucket_free);
+	return s;
+}
+
+void split_free(struct split *s)
+{
+	if (!s)
+		return;
+	g_ptr_array_free(s->buckets, TRUE);
+	g_free(s);
+}
+
+void split_sample(struct split *s, struct proc *p, unsigned int cpu,
+		  bool user, uint64_t ns)
+{
+	if (cpu >= s->ncpu)
+		return;
+	if (!p->weight) {
+		p->nweights = s->ncpu * 2;
+		p->weight = g_new0(uint64_t, p->nweights);
+	}
+	p->weight[cpu * 2 + (user ? USER : SYSTEM)] += ns;
+	p->sampled_ns += ns;
+	p->last_cpu = cpu;
+	p->last_user = user;
+}
+
+void split_forget(struct proc *p)
+{
+	if (p->weight && p->sampled_ns)
+		memset(p->weight, 0, p->nweights * sizeof(uint64_t));
+	p->sampled_ns = 0;
+}
+
+static struct bucket *bucket_of(struct split *s, unsigned int gid)
+{
+	struct bucket *b;
+
+	if (gid >= s->buckets->len)
+		g_ptr_array_set_size(s->buckets, gid + 1);
+	b = s->buckets->pdata[gid];
+	if (!b) {
+		b = g_new0(struct bucket, 1);
+		b->ns = g_new0(uint64_t, s->ncpu * 2);
+		b->exit_weight = g_new0(uint64_t, s->ncpu * 2);
+		s->buckets->pdata[gid] = b;
+	}
+	return b;
+}
+
+/* Add ns to out[] in the proportions of weight[] (which sums to sum). */
+static void spread(uint64_t *out, const uint64_t *weight, uint64_t sum,
+		   unsigned int n, uint64_t ns)
+{
+	uint64_t left = ns;
+	unsigned int biggest = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t share = (unsigned __int128)ns * weight[i] / sum;
+
+		if (weight[i] > weight[biggest])
+			biggest = i;
+		out[i] += share;
+		left -= share;
+	}
+	/* rounding goes where most of the time was seen */
+	out[biggest] += left;
+}
+
+static unsigned int last_bucket(const struct split *s, int cpu, bool user)
+{
+	return ((cpu > 0 ? (unsigned int)cpu : 0) % s->ncpu) * 2 +
+	       (user ? USER : SYSTEM);
+}
+
+void split_add(struct split *s, unsigned int gid, const struct proc *p,
+	       uint64_t ns, bool exited)
+{
+	struct bucket *b;
+	unsigned int n = s->ncpu * 2;
+
+	if (!ns)
+		return;
+	b = bucket_of(s, gid);
+	if (p->sampled_ns) {
+		spread(b->ns, p->weight, p->sampled_ns, n, ns);
+		if (exited) {
+			for (unsigned int i = 0; i < n; i++)
+				b->exit_weight[i] += p->weight[i];
+			b->exit_weight_sum += p->sampled_ns;
+		}
+	} else if (exited) {
+		/* short-lived processes that perf missed ran like the ones
+		 * it caught: split them together at the flush */
+		b->exit_unsampled += ns;
+		b->exit_cpu = p->last_cpu;
+	} else {
+		b->ns[last_bucket(s, p->last_cpu, p->last_user)] += ns;
+	}
+}
+
+static void flush_bucket(struct split *s, struct bucket *b, struct group *g)
+{
+	unsigned int n = s->ncpu * 2;
+
+	if (b->exit_unsampled && b->exit_weight_sum)
+		spread(b->ns, b->exit_weight, b->exit_weight_sum, n,
+		       b->exit_unsampled);
+	else if (b->exit_unsampled)
+		b->ns[last_bucket(s, b->exit_cpu, false)] += b->exit_unsampled;
+	for (unsigned int cpu = 0; g && cpu < s->ncpu; cpu++)
+		if (b->ns[cpu * 2 + USER] || b->ns[cpu * 2 + SYSTEM])
+			group_charge(g, cpu, b->ns[cpu * 2 + USER],
+				     b->ns[cpu * 2 + SYSTEM]);
+	memset(b->ns, 0, n * sizeof(uint64_t));
+	memset(b->exit_weight, 0, n * sizeof(uint64_t));
+	b->exit_weight_sum = 0;
+	b->exit_unsampled = 0;
+}
+
+void split_flush(struct split *s, struct group_tree *tree)
+{
+	for (unsigned int gid = 0; gid < s->buckets->len; gid++)
+		if (s->buckets->pdata[gid])
+			flush_bucket(s, s->buckets->pdata[gid],
+				     group_by_id(tree, gid));
+}
