@@ -31,12 +31,19 @@ stage() {
 
 # Check's verbose lines ("file:line:P:case:test:0: Passed") as TAP.
 unit_tap() {
-	local label=$1 bin
+	local label=$1 bin out rc
 	shift
 	for bin in "$@"; do
-		CK_VERBOSITY=verbose "$bin" 2>&1 |
-			sed -n -e "s/^[^:]*:[0-9]*:P:\([^:]*\):\([^:]*\):.*/ok - $label: \1 \2/p" \
-			       -e "s/^[^:]*:[0-9]*:[FE]:\([^:]*\):\([^:]*\):[0-9]*: \(.*\)/not ok - $label: \1 \2: \3/p"
+		out=$(CK_VERBOSITY=verbose "$bin" 2>&1)
+		rc=$?
+		sed -n -e "s/^[^:]*:[0-9]*:P:\([^:]*\):\([^:]*\):.*/ok - $label: \1 \2/p" \
+		       -e "s/^[^:]*:[0-9]*:[FE]:\([^:]*\):\([^:]*\):[0-9]*: \(.*\)/not ok - $label: \1 \2: \3/p" \
+			<<<"$out"
+		# a crash before Check could report still fails
+		if [ "$rc" -ne 0 ] && ! grep -qE ':[FE]:' <<<"$out"; then
+			echo "not ok - $label: $(basename "$bin") exited with status $rc"
+			tail -n 20 <<<"$out" | sed 's/^/# /'
+		fi
 	done
 }
 
@@ -109,8 +116,10 @@ cleanup_leftovers
 stage accuracy 1200 bash "$top/tests/accuracy/gate.sh" \
 	"$plain/src/cpuacctfs" "$plain/tests/accuracy/burn"
 cleanup_leftovers
-stage bench 600 env BENCH_QUICK=1 bash "$top/tests/bench/run.sh" \
-	"$plain/src/cpuacctfs" "$plain/tests/bench/readbench"
+stage bench 600 sh -c "BENCH_QUICK=1 bash '$top/tests/bench/run.sh' \
+	'$plain/src/cpuacctfs' '$plain/tests/bench/readbench' && \
+	! grep -q ' fuse.cpuacctfs ' /proc/mounts && \
+	echo 'ok - bench: the harness ran against the kernel and cleaned up'"
 cleanup_leftovers
 stage distcheck 1200 sh -c "cd '$plain' && make -j$(nproc) distcheck \
 	DISTCHECK_CONFIGURE_FLAGS= >/dev/null && echo 'ok - distcheck'"
@@ -119,6 +128,6 @@ passed=$(grep -E '^ok ' "$results" | grep -vc '# SKIP')
 skipped=$(grep -E '^ok ' "$results" | grep -c '# SKIP')
 failed=$(grep -cE '^not ok ' "$results")
 echo "logs: $work"
-echo "$skipped skipped (counted as passed below only when they ran: they did not)"
+echo "$skipped skipped (not counted below: they did not run)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
