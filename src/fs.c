@@ -107,18 +107,30 @@ static const struct snap_group *group_of(const struct snapshot *snap,
 	return g;
 }
 
-/* In cache mode the page cache needs the real length of the text. */
-static void set_cached_size(fuse_req_t req, const struct snapshot *snap,
-			    const struct snap_group *g, enum cg_file f,
-			    struct stat *st)
+/* cgroupfs files report size 0, and so do ours, to the host. But the
+ * page cache serves only up to the size: in cache mode every read, and
+ * in a container its small tools' reads (busybox cat uses sendfile(2),
+ * which FUSE serves from the page cache even with direct I/O). So those
+ * see the length of their own text, and in the default mode sizes
+ * expire at once, so that every viewer gets its own. */
+static double set_size(fuse_req_t req, const struct snapshot *snap,
+		       const struct snap_group *g, enum cg_file f,
+		       struct stat *st)
 {
 	g_autoptr(GString) text = NULL;
+	struct pidns ns, *reader = NULL;
 
-	if (!fs_of(req)->cache || f == CGF_DIR)
-		return;
+	if (f == CGF_DIR)
+		return attr_timeout(req);
+	if (!fs_of(req)->cache) {
+		if (pidns_of(fuse_req_ctx(req)->pid, &ns) || pidns_is_own(&ns))
+			return 0;
+		reader = &ns;
+	}
 	text = g_string_new(NULL);
-	files_render(snap, g, f, NULL, text);
+	files_render(snap, g, f, reader, text);
 	st->st_size = text->len;
+	return attr_timeout(req);
 }
 
 static void reply_entry(fuse_req_t req, const struct snapshot *snap,
@@ -126,12 +138,11 @@ static void reply_entry(fuse_req_t req, const struct snapshot *snap,
 {
 	struct fuse_entry_param e = {
 		.ino = files_ino(g->id, f),
-		.attr_timeout = attr_timeout(req),
 		.entry_timeout = attr_timeout(req),
 	};
 
 	fill_stat(g, f, &e.attr);
-	set_cached_size(req, snap, g, f, &e.attr);
+	e.attr_timeout = set_size(req, snap, g, f, &e.attr);
 	fuse_reply_entry(req, &e);
 }
 
@@ -167,8 +178,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (!g)
 		return (void)fuse_reply_err(req, ENOENT);
 	fill_stat(g, f, &st);
-	set_cached_size(req, snap, g, f, &st);
-	fuse_reply_attr(req, &st, attr_timeout(req));
+	fuse_reply_attr(req, &st, set_size(req, snap, g, f, &st));
 }
 
 /* Truncation (O_TRUNC, `>` in a shell) is accepted and changes nothing,
