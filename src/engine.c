@@ -376,6 +376,9 @@ static void on_task_exit(struct engine *e, const struct pc_event *ev)
 
 	if (!t)
 		return;
+	/* where an unsampled task ran last: the CPU it exited on */
+	if (!t->proc->sampled_ns && ev->cpu >= 0)
+		t->proc->last_cpu = ev->cpu;
 	if (t->proc->threads->len > 1)
 		on_exit_thread(e, t);
 	else
