@@ -72,6 +72,9 @@ void engine_sample(struct engine *e, const struct perf_rec *rec);
  * clocks lose nothing by waiting). */
 void engine_pass(struct engine *e, int64_t t_ns, bool full);
 
+/* Bring in the events and samples queued now. */
+void engine_drain(struct engine *e);
+
 /* Drain, then a full pass: everything up to now is charged. */
 void engine_sync(struct engine *e, int64_t t_ns);
 

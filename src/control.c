@@ -129,7 +129,7 @@ int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 
 	if (g) {
 		/* exits already queued must not keep the group busy */
-		engine_sync(e, sampler_now_ns());
+		engine_drain(e);
 		err = group_rmdir(tree, g);
 	} else if (p && files_lookup(name, !p->parent) != CGF_DIR) {
 		err = -ENOTDIR;

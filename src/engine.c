@@ -639,6 +639,17 @@ static bool measure_process(struct engine *e, struct proc *p)
 	return true;
 }
 
+static void measure_now(struct engine *e, struct proc *p)
+{
+	if (p->split) {
+		measure_threads(e, p);
+		split_forget(p);
+	} else if (measure_process(e, p)) {
+		p->unread_passes = 0;
+		split_forget(p);
+	}
+}
+
 static void measure_live(struct engine *e, bool full)
 {
 	GHashTableIter it;
@@ -648,17 +659,14 @@ static void measure_live(struct engine *e, bool full)
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct proc *p = value;
 
-		if (p->split) {
-			measure_threads(e, p);
-			split_forget(p);
-		} else if (!full && e->have_samples && !p->sampled_ns &&
-			   ++p->unread_passes < IDLE_READ_PASSES) {
-			/* not sampled: it ran less than a sampling period on
-			 * any CPU, its clock can wait */
-		} else if (measure_process(e, p)) {
-			p->unread_passes = 0;
-			split_forget(p);
-		}
+		/* not sampled: it ran less than a sampling period on any
+		 * CPU, its clock can wait */
+		bool idle = !full && !p->split && e->have_samples &&
+			    !p->sampled_ns &&
+			    ++p->unread_passes < IDLE_READ_PASSES;
+
+		if (!idle)
+			measure_now(e, p);
 		if (p->dying->len)
 			settle_reaped(e, p);
 	}
@@ -688,10 +696,15 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	e->stats.passes++;
 }
 
-void engine_sync(struct engine *e, int64_t t_ns)
+void engine_drain(struct engine *e)
 {
 	if (e->drain)
 		e->drain(e->drain_data);
+}
+
+void engine_sync(struct engine *e, int64_t t_ns)
+{
+	engine_drain(e);
 	engine_pass(e, t_ns, true);
 }
 
@@ -752,8 +765,7 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 		return -ENODEV;
 	if (pid == 0)
 		pid = w->pid;
-	/* time run so far stays where it was run */
-	engine_sync(e, t_ns);
+	engine_drain(e);
 	t = find_or_rescan(e, pid);
 	if (!t)
 		return -ESRCH;
@@ -761,6 +773,9 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 	if (err)
 		return err;
 	p = t->proc;
+	/* time run so far stays where it was run: only this process needs
+	 * reading now, the rest waits for the next pass */
+	measure_now(e, p);
 	if (whole_process)
 		for (unsigned int i = 0; i < p->threads->len; i++)
 			tasks_move(e->tasks, p->threads->pdata[i], g);

@@ -230,7 +230,8 @@ TMP=$(mktemp -d /tmp/cpuacctfs-bench.XXXXXX) || die "mktemp failed"
 
 # One small program for the processes the benchmark needs, compiled now:
 #   spawn N [DIR...]      N children that pause(); child i is written to
-#                         DIR[i % ndirs]/cgroup.procs; prints "ready N E"
+#                         DIR[i % ndirs]/cgroup.procs; prints "placed I T"
+#                         every 500 writes, then "ready N ERRORS SECONDS"
 #   ticker DIR            joins DIR, wakes every 10 ms, spins ~100 us
 #   churn N SECS DIR      joins DIR, forks N children that _exit(0) at
 #                         once, paced evenly over SECS; prints "done ..."
@@ -297,6 +298,7 @@ static int spawn(int n, char **dirs, int ndirs)
 	pid_t parent = getpid(), pid, *kids;
 	sigset_t block, old, waitmask;
 	int i, ret, errors = 0, first = 0;
+	double t0;
 
 	kids = calloc(n, sizeof(*kids));
 	if (!kids)
@@ -325,12 +327,17 @@ static int spawn(int n, char **dirs, int ndirs)
 		kids[i] = pid;
 	}
 	n = i;
+	t0 = now();
 	for (i = 0; i < n && ndirs; i++) {
 		ret = join_group(dirs[i % ndirs], kids[i]);
 		if (ret && !errors++)
 			first = -ret;
+		if ((i + 1) % 500 == 0) {
+			printf("placed %d %.3f\n", i + 1, now() - t0);
+			fflush(stdout);
+		}
 	}
-	printf("ready %d %d\n", n, errors);
+	printf("ready %d %d %.3f\n", n, errors, now() - t0);
 	fflush(stdout);
 	if (errors)
 		fprintf(stderr, "spawn: %d cgroup.procs writes failed: %s\n",
@@ -674,11 +681,12 @@ fit_tasks() {
 }
 
 # tracked DIR...: how many processes the groups list in cgroup.procs
+# (no forks here: the daemon would have to track them too)
 tracked() {
-	local d n=0 c
+	local d n=0 ids
 	for d in "$@"; do
-		c=$(wc -l <"$d/cgroup.procs" 2>/dev/null) || c=0
-		n=$((n + c))
+		mapfile -t ids <"$d/cgroup.procs" 2>/dev/null || ids=()
+		n=$((n + ${#ids[@]}))
 	done
 	echo "$n"
 }
@@ -695,16 +703,22 @@ wait_tracked() {
 			echo "$n"
 			return 1
 		fi
-		sleep 0.2
+		sleep 0.5
 	done
 }
 
-# wait_line FILE REGEX TIMEOUT: until FILE has a matching line
-wait_line() {
-	local t0=$SECONDS
-	until grep -qE "$2" "$1" 2>/dev/null; do
-		[ $((SECONDS - t0)) -ge "$3" ] && return 1
-		sleep 0.1
+# wait_ready FILE STALL: until the spawn helper's FILE says "ready"; fails
+# when the file has not grown for STALL seconds
+wait_ready() {
+	local t0=$SECONDS size=-1 now
+	until grep -q '^ready ' "$1" 2>/dev/null; do
+		now=$(wc -c <"$1")
+		if [ "$now" != "$size" ]; then
+			size=$now
+			t0=$SECONDS
+		fi
+		[ $((SECONDS - t0)) -ge "$2" ] && return 1
+		sleep 0.2
 	done
 }
 
@@ -772,19 +786,22 @@ if want sampler; then
 		t0=$SECONDS
 		start_helper "$out" spawn "$add" "${SG[@]}"
 		SPIDS+=("$HPID")
-		if ! wait_line "$out" '^ready ' "$TRACK_TIMEOUT"; then
-			problem "spawning $add tasks did not finish in $TRACK_TIMEOUT s"
-			cat "$out"
+		if ! wait_ready "$out" "$TRACK_TIMEOUT"; then
+			problem "placing $add tasks stalled for $TRACK_TIMEOUT s:" \
+				"$(grep -c '^placed' "$out")/$((add / 500)) progress lines"
+			tail -n 3 "$out"
 			break
 		fi
-		read -r _ got errs <"$out"
-		[ "$errs" = 0 ] || problem "$(tail -n 1 "$out")"
+		read -r _ got errs took < <(grep '^ready ' "$out")
+		[ "$errs" = 0 ] || problem "$(grep -v '^placed' "$out" | tail -n 1)"
 		have=$((have + got))
 		if ! n=$(wait_tracked "$have" "$TRACK_TIMEOUT" "${SG[@]}"); then
 			problem "$FSNAME lists $n of $have tasks after $TRACK_TIMEOUT s"
 			have=$n
 		fi
-		echo "  ($have tasks tracked $((SECONDS - t0)) s after the spawn began)"
+		echo "  ($got cgroup.procs writes took $took s," \
+			"$(awk -v n="$got" -v t="$took" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }')/s;" \
+			"$have tasks tracked $((SECONDS - t0)) s after the spawn began)"
 		sleep 1
 		sample_row "$have"
 	done
