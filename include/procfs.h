@@ -44,6 +44,10 @@ int procfs_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns);
 /* Real and effective uid, from /proc/PID/status "Uid:". */
 int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid);
 
+/* NSpid of /proc/TID/status: the task's id in each pid namespace it is
+ * in, the daemon's first. Returns how many (>= 1) or -errno. */
+int procfs_read_nspids(pid_t tid, pid_t *ids, int max);
+
 /* Thread group id of a thread (its Tgid), -ESRCH if none. */
 int procfs_tgid_of(pid_t tid, pid_t *tgid);
 

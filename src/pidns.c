@@ -11,41 +11,9 @@
 #include <unistd.h>
 
 #include "pidns.h"
+#include "procfs.h"
 
 #define MAX_LEVELS 32
-
-/* NSpid of /proc/TID/status: the task's id at every level, host first. */
-static int read_nspids(pid_t tid, pid_t *ids, int max)
-{
-	char path[64], buf[4096];
-	ssize_t len;
-	char *line, *p;
-	int fd, n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ESRCH;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (len <= 0)
-		return -ESRCH;
-	buf[len] = '\0';
-	line = strstr(buf, "\nNSpid:");
-	if (!line)
-		return -ESRCH;
-	p = line + strlen("\nNSpid:");
-	while (n < max && *p && *p != '\n') {
-		char *end;
-		long v = strtol(p, &end, 10);
-
-		if (end == p)
-			break;
-		ids[n++] = (pid_t)v;
-		p = end;
-	}
-	return n ? n : -ESRCH;
-}
 
 static int ns_ino_of_fd(int fd, ino_t *ino)
 {
@@ -67,7 +35,7 @@ int pidns_of(pid_t pid, struct pidns *ns)
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
 	if (stat(path, &st) < 0)
 		return -ESRCH;
-	n = read_nspids(pid, ids, MAX_LEVELS);
+	n = procfs_read_nspids(pid, ids, MAX_LEVELS);
 	if (n < 0)
 		return n;
 	ns->ino = st.st_ino;
@@ -113,7 +81,7 @@ static bool ns_contains(pid_t tid, int task_level, const struct pidns *ns)
 int pidns_to_ns(pid_t tid, const struct pidns *ns, pid_t *id)
 {
 	pid_t ids[MAX_LEVELS];
-	int n = read_nspids(tid, ids, MAX_LEVELS);
+	int n = procfs_read_nspids(tid, ids, MAX_LEVELS);
 
 	if (n < 0)
 		return n;

@@ -270,6 +270,24 @@ int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid)
 	return 0;
 }
 
+int procfs_read_nspids(pid_t tid, pid_t *ids, int max)
+{
+	char buf[STATUS_BUF];
+	unsigned long v;
+	const char *p;
+	int ret, n = 0;
+
+	ret = read_status(tid, buf, sizeof(buf));
+	if (ret < 0)
+		return ret;
+	p = status_line(buf, "NSpid:");
+	if (!p)
+		return -ESRCH;
+	while (n < max && status_ulong(&p, &v) == 0)
+		ids[n++] = (pid_t)v;
+	return n ? n : -ESRCH;
+}
+
 int procfs_tgid_of(pid_t tid, pid_t *tgid)
 {
 	char buf[STATUS_BUF];
