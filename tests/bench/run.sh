@@ -235,6 +235,8 @@ TMP=$(mktemp -d /tmp/cpuacctfs-bench.XXXXXX) || die "mktemp failed"
 #   ticker DIR            joins DIR, wakes every 10 ms, spins ~100 us
 #   churn N SECS DIR      joins DIR, forks N children that _exit(0) at
 #                         once, paced evenly over SECS; prints "done ..."
+#   cputime PID           the process's CPU time in ns, all its threads
+#                         (what utime+stime count, at full resolution)
 # Each makes its own process group; children die with their parent.
 cat >"$TMP/benchhelper.c" <<'EOF'
 #define _GNU_SOURCE
@@ -399,9 +401,27 @@ static int churn(int n, double secs, const char *dir)
 	return failed ? 1 : 0;
 }
 
+static int cputime(pid_t pid)
+{
+	struct timespec ts;
+	clockid_t clk;
+	int err = clock_getcpuclockid(pid, &clk);
+
+	if (err || clock_gettime(clk, &ts) < 0) {
+		fprintf(stderr, "cputime: %d: %s\n", (int)pid,
+			strerror(err ? err : errno));
+		return 1;
+	}
+	printf("%lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
+
+	if (argc == 3 && !strcmp(argv[1], "cputime"))
+		return cputime(atoi(argv[2]));
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -417,7 +437,7 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[1], "churn"))
 		return churn(atoi(argv[2]), atof(argv[3]), argv[4]);
 	fprintf(stderr, "usage: benchhelper spawn N [DIR...] | ticker DIR | "
-			"churn N SECS DIR\n");
+			"churn N SECS DIR | cputime PID\n");
 	return 1;
 }
 EOF
@@ -474,10 +494,16 @@ daemon_alive() {
 	[ -z "$DPID" ] || kill -0 "$DPID" 2>/dev/null
 }
 
-# daemon_cpu_us: utime+stime of the daemon (all its threads), microseconds
+# daemon_cpu_us: the daemon's CPU time (all its threads), microseconds:
+# its process CPU clock, the exact sum behind utime+stime; those fields
+# of /proc/PID/stat (10 ms ticks) when the clock cannot be read
 daemon_cpu_us() {
 	local s f
 	[ -n "$DPID" ] || { echo n/a; return; }
+	if s=$("$HELPER" cputime "$DPID" 2>/dev/null) && [[ $s =~ ^[0-9]+$ ]]; then
+		echo $((s / 1000))
+		return
+	fi
 	s=$(<"/proc/$DPID/stat") || { echo n/a; return; }
 	s=${s##*) }
 	read -ra f <<<"$s"
