@@ -41,6 +41,7 @@ struct group {
 	struct stat_state *stat;
 	struct ring *history;
 	uint64_t gen;		/* bumped on every change a reader can see */
+	uint64_t recorded_gen;	/* gen of the newest history record */
 };
 
 struct group_tree {
@@ -76,7 +77,9 @@ void group_reset(struct group *g);
 /* Sum over CPUs of one of g's arrays (usage, user or sys). */
 uint64_t group_sum(const struct group *g, const uint64_t *percpu);
 
-/* Append the group's current totals to its history at time t_ns. */
+/* Append the group's current totals to its history at time t_ns, unless
+ * nothing changed since the last record (which then still answers for
+ * t_ns: records hold absolute values). */
 void group_record(struct group *g, int64_t t_ns);
 
 struct stat_state *stat_state_ref(struct stat_state *st);

@@ -15,7 +15,11 @@
 #include "group.h"
 #include "tasks.h"
 
+/* One group as a snapshot shows it; shared by consecutive snapshots as
+ * long as the group does not change. */
 struct snap_group {
+	gint refs;
+	uint64_t gen;		/* the group's gen this copy shows */
 	unsigned int id;
 	unsigned int parent_id; /* == id for the root */
 	char *name;
@@ -38,13 +42,12 @@ struct snapshot {
 	int64_t t_ns;		/* CLOCK_MONOTONIC of the pass it shows */
 	unsigned int ncpu;
 	unsigned int ngroups;	/* length of groups[] */
-	uint64_t members_gen;	/* task_table gen the member lists show */
 	struct snap_group **groups; /* by id; NULL for removed ids */
 	char *release_agent;
 };
 
-/* prev (may be NULL): the snapshot this one replaces; member lists that
- * cannot have changed are shared with it instead of rebuilt. */
+/* prev (may be NULL): the snapshot this one replaces; groups that did not
+ * change since are shared with it instead of copied again. */
 struct snapshot *snapshot_build(const struct group_tree *tree,
 				const struct task_table *tasks,
 				const struct snapshot *prev, uint64_t seq,

@@ -31,6 +31,8 @@ static int write_flag(struct sampler *s, unsigned int gid, enum cg_file f,
 		g->notify_on_release = value;
 	else if (g)
 		g->clone_children = value;
+	if (g)
+		g->gen++;
 	sampler_unlock(s);
 	return g ? 0 : -ENODEV;
 }

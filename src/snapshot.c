@@ -13,6 +13,8 @@ static struct snap_group *snap_group_new(const struct group *g)
 {
 	struct snap_group *sg = g_new0(struct snap_group, 1);
 
+	sg->refs = 1;
+	sg->gen = g->gen;
 	sg->id = g->id;
 	sg->parent_id = g->parent ? g->parent->id : g->id;
 	sg->name = g_strdup(g->name);
@@ -34,9 +36,9 @@ static struct snap_group *snap_group_new(const struct group *g)
 	return sg;
 }
 
-static void snap_group_free(struct snap_group *sg)
+static void snap_group_unref(struct snap_group *sg)
 {
-	if (!sg)
+	if (!sg || !g_atomic_int_dec_and_test(&sg->refs))
 		return;
 	g_free(sg->name);
 	g_array_free(sg->children, TRUE);
@@ -49,46 +51,39 @@ static void snap_group_free(struct snap_group *sg)
 	g_free(sg);
 }
 
-/* Membership changes far less often than counters: when it did not
- * change, every group keeps the lists of the previous snapshot. */
-static bool share_members(struct snapshot *snap, const struct snapshot *prev)
-{
-	if (!prev || prev->members_gen != snap->members_gen)
-		return false;
-	for (unsigned int id = 0; id < snap->ngroups; id++) {
-		struct snap_group *sg = snap->groups[id];
-		const struct snap_group *old = snapshot_group(prev, id);
-
-		if (sg && !old)
-			return false;
-	}
-	for (unsigned int id = 0; id < snap->ngroups; id++) {
-		struct snap_group *sg = snap->groups[id];
-		const struct snap_group *old = snapshot_group(prev, id);
-
-		if (!sg)
-			continue;
-		sg->tids = g_array_ref(old->tids);
-		sg->tgids = g_array_ref(old->tgids);
-	}
-	return true;
-}
-
+/* Member lists for the groups copied anew (those shared keep theirs). */
 static void build_members(struct snapshot *snap,
 			  const struct task_table *tasks)
 {
 	g_autofree GArray **tids = g_new0(GArray *, snap->ngroups);
 	g_autofree GArray **tgids = g_new0(GArray *, snap->ngroups);
+	bool any = false;
 
 	for (unsigned int id = 0; id < snap->ngroups; id++) {
 		struct snap_group *sg = snap->groups[id];
 
-		if (!sg)
+		if (!sg || sg->tids)
 			continue;
 		tids[id] = sg->tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
 		tgids[id] = sg->tgids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+		any = true;
 	}
-	tasks_members(tasks, snap->ngroups, tids, tgids);
+	if (any)
+		tasks_members(tasks, snap->ngroups, tids, tgids);
+}
+
+static struct snap_group *snap_group_of(const struct group *g,
+					const struct snapshot *prev)
+{
+	struct snap_group *old = prev && g->id < prev->ngroups ?
+					 prev->groups[g->id] :
+					 NULL;
+
+	if (old && old->gen == g->gen) {
+		g_atomic_int_inc(&old->refs);
+		return old;
+	}
+	return snap_group_new(g);
 }
 
 struct snapshot *snapshot_build(const struct group_tree *tree,
@@ -104,17 +99,15 @@ struct snapshot *snapshot_build(const struct group_tree *tree,
 	snap->t_ns = t_ns;
 	snap->ncpu = tree->ncpu;
 	snap->ngroups = n;
-	snap->members_gen = tasks->gen;
 	snap->groups = g_new0(struct snap_group *, n);
 	snap->release_agent = g_strdup(tree->release_agent);
 	for (unsigned int id = 0; id < n; id++) {
 		const struct group *g = group_by_id(tree, id);
 
 		if (g)
-			snap->groups[id] = snap_group_new(g);
+			snap->groups[id] = snap_group_of(g, prev);
 	}
-	if (!share_members(snap, prev))
-		build_members(snap, tasks);
+	build_members(snap, tasks);
 	return snap;
 }
 
@@ -129,7 +122,7 @@ void snapshot_unref(struct snapshot *snap)
 	if (!snap || !g_atomic_int_dec_and_test(&snap->refs))
 		return;
 	for (unsigned int id = 0; id < snap->ngroups; id++)
-		snap_group_free(snap->groups[id]);
+		snap_group_unref(snap->groups[id]);
 	g_free(snap->groups);
 	g_free(snap->release_agent);
 	g_free(snap);
@@ -190,8 +183,10 @@ bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
 	const struct snap_group *y = snapshot_group(b, id);
 	size_t bytes = a->ncpu * sizeof(uint64_t);
 
+	if (x == y)
+		return id != 0 || strcmp(a->release_agent, b->release_agent) == 0;
 	if (!x || !y)
-		return x == y;
+		return false;
 	return memcmp(x->usage, y->usage, bytes) == 0 &&
 	       memcmp(x->user, y->user, bytes) == 0 &&
 	       memcmp(x->sys, y->sys, bytes) == 0 &&
