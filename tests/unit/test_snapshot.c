@@ -1,0 +1,150 @@
+/* test_snapshot.c - snapshots of the tree and the files rendered from them. */
+#include <check.h>
+#include <stdlib.h>
+
+#include "files.h"
+#include "snapshot.h"
+
+static struct group_tree *tree;
+static struct task_table *tt;
+
+static void setup(void)
+{
+	tree = group_tree_new(2, 4);
+	tt = tasks_new();
+}
+
+static void teardown(void)
+{
+	tasks_free(tt);
+	group_tree_free(tree);
+}
+
+static char *render(struct snapshot *snap, unsigned int id, enum cg_file f)
+{
+	GString *out = g_string_new(NULL);
+
+	files_render(snap, snapshot_group(snap, id), f, NULL, out);
+	return g_string_free(out, FALSE);
+}
+
+#define ck_render(snap, id, f, want)                                           \
+	do {                                                                   \
+		g_autofree char *got = render(snap, id, f);                    \
+		ck_assert_str_eq(got, want);                                   \
+	} while (0)
+
+START_TEST(test_files_of_a_group)
+{
+	struct group *g = NULL;
+	struct proc *p;
+	struct snapshot *snap;
+
+	group_mkdir(tree, group_root(tree), "g", 0755, &g);
+	p = tasks_add_proc(tt, 30, g);
+	tasks_add_thread(tt, p, 32, g);
+	tasks_add_thread(tt, p, 31, g);
+	tasks_add_proc(tt, 7, g);
+	group_charge(g, 0, 3000000000ULL, 1000000000ULL);
+	group_charge(g, 1, 5, 0);
+	snap = snapshot_build(tree, tt, NULL, 1, 0);
+	ck_render(snap, g->id, CGF_USAGE, "4000000005\n");
+	ck_render(snap, g->id, CGF_USAGE_PERCPU, "4000000000 5 \n");
+	ck_render(snap, g->id, CGF_USAGE_USER, "3000000005\n");
+	ck_render(snap, g->id, CGF_USAGE_ALL,
+		  "cpu user system\n0 3000000000 1000000000\n1 5 0\n");
+	ck_render(snap, g->id, CGF_STAT, "user 300\nsystem 100\n");
+	ck_render(snap, g->id, CGF_TASKS, "7\n30\n31\n32\n");
+	ck_render(snap, g->id, CGF_PROCS, "7\n30\n");
+	ck_render(snap, 0, CGF_USAGE, "4000000005\n");
+	ck_render(snap, 0, CGF_TASKS, "");
+	ck_render(snap, 0, CGF_RELEASE_AGENT, "\n");
+	snapshot_unref(snap);
+}
+END_TEST
+
+START_TEST(test_unchanged_groups_are_shared)
+{
+	struct group *a = NULL, *b = NULL;
+	struct snapshot *s1, *s2, *s3;
+
+	group_mkdir(tree, group_root(tree), "a", 0755, &a);
+	group_mkdir(tree, group_root(tree), "b", 0755, &b);
+	s1 = snapshot_build(tree, tt, NULL, 1, 0);
+	s2 = snapshot_build(tree, tt, s1, 2, 0);
+	ck_assert_ptr_eq(snapshot_group(s1, a->id), snapshot_group(s2, a->id));
+	group_charge(a, 0, 1, 1);
+	s3 = snapshot_build(tree, tt, s2, 3, 0);
+	/* a and its ancestor changed, b did not */
+	ck_assert_ptr_ne(snapshot_group(s2, a->id), snapshot_group(s3, a->id));
+	ck_assert_ptr_ne(snapshot_group(s2, 0), snapshot_group(s3, 0));
+	ck_assert_ptr_eq(snapshot_group(s2, b->id), snapshot_group(s3, b->id));
+	ck_assert(snapshot_group_same(s2, s3, b->id));
+	ck_assert(!snapshot_group_same(s2, s3, a->id));
+	/* an old snapshot keeps what it showed */
+	ck_render(s2, a->id, CGF_USAGE, "0\n");
+	ck_render(s3, a->id, CGF_USAGE, "2\n");
+	snapshot_unref(s1);
+	snapshot_unref(s2);
+	snapshot_unref(s3);
+}
+END_TEST
+
+START_TEST(test_membership_change_is_seen)
+{
+	struct group *a = NULL;
+	struct snapshot *s1, *s2;
+	struct proc *p;
+
+	group_mkdir(tree, group_root(tree), "a", 0755, &a);
+	p = tasks_add_proc(tt, 40, group_root(tree));
+	s1 = snapshot_build(tree, tt, NULL, 1, 0);
+	tasks_move(tt, p->threads->pdata[0], a);
+	s2 = snapshot_build(tree, tt, s1, 2, 0);
+	ck_render(s1, a->id, CGF_TASKS, "");
+	ck_render(s2, a->id, CGF_TASKS, "40\n");
+	ck_render(s2, 0, CGF_TASKS, "");
+	snapshot_unref(s1);
+	snapshot_unref(s2);
+}
+END_TEST
+
+START_TEST(test_stat_monotonic_across_reset)
+{
+	struct group *a = NULL;
+	struct snapshot *s1, *s2;
+
+	group_mkdir(tree, group_root(tree), "a", 0755, &a);
+	group_charge(a, 0, 500000000ULL, 200000000ULL);
+	s1 = snapshot_build(tree, tt, NULL, 1, 0);
+	ck_render(s1, a->id, CGF_STAT, "user 50\nsystem 20\n");
+	group_reset(a);
+	group_charge(a, 0, 100000000ULL, 0);
+	s2 = snapshot_build(tree, tt, s1, 2, 0);
+	/* as in the kernel: the reported split never goes back */
+	ck_render(s2, a->id, CGF_STAT, "user 50\nsystem 20\n");
+	ck_render(s2, a->id, CGF_USAGE, "100000000\n");
+	snapshot_unref(s1);
+	snapshot_unref(s2);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("snapshot");
+	TCase *tc = tcase_create("snapshot");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_files_of_a_group);
+	tcase_add_test(tc, test_unchanged_groups_are_shared);
+	tcase_add_test(tc, test_membership_change_is_seen);
+	tcase_add_test(tc, test_stat_monotonic_across_reset);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
