@@ -150,6 +150,20 @@ static void charge_exits(struct engine *e)
 	g_array_set_size(e->later, 0);
 }
 
+/* The group a process's time goes to. A process can lose its last
+ * thread to a newer task with the same id when exit events were lost;
+ * until a rescan sorts it out, its time stays where it last was. */
+static struct group *group_of_proc(struct engine *e, struct proc *p)
+{
+	struct group *g = proc_group(p);
+
+	if (g)
+		p->exit_gid = g->id;
+	else
+		g = group_by_id(e->tree, p->exit_gid);
+	return g ? g : group_root(e->tree);
+}
+
 /* ---- scanning /proc (start-up, and after lost events) ---- */
 
 struct scan_ctx {
@@ -168,7 +182,7 @@ static struct proc *adopt_process(struct engine *e, pid_t tgid)
 		return NULL;
 	parent = tasks_find_proc(e->tasks, st.ppid);
 	if (parent)
-		g = proc_group(parent);
+		g = group_of_proc(e, parent);
 	p = tasks_add_proc(e->tasks, tgid, g);
 	p->parent_tgid = st.ppid;
 	p->start_ns = start_ns(&st);
@@ -196,7 +210,7 @@ static void scan_thread(pid_t tgid, pid_t tid, void *data)
 	t = tasks_find(e->tasks, tid);
 	if (t && t->proc == p)
 		return;
-	t = tasks_add_thread(e->tasks, p, tid, proc_group(p));
+	t = tasks_add_thread(e->tasks, p, tid, group_of_proc(e, p));
 	if (p->split)
 		e->src->thread_runtime(tgid, tid, &t->runtime_last);
 }
@@ -231,7 +245,7 @@ static void drop_vanished(struct engine *e)
 	for (unsigned int i = 0; i < gone->len; i++) {
 		struct proc *p = gone->pdata[i];
 
-		p->exit_gid = proc_group(p)->id;
+		p->exit_gid = group_of_proc(e, p)->id;
 		tasks_detach_proc(e->tasks, p);
 		e->stats.unsettled_exits++;
 		settle_exit(e, p);
@@ -290,14 +304,14 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 
 	if (p) {
 		/* its exit event was lost and the pid is reused already */
-		p->exit_gid = proc_group(p)->id;
+		p->exit_gid = group_of_proc(e, p)->id;
 		tasks_detach_proc(e->tasks, p);
 		settle_exit(e, p);
 	}
 	if (creator)
 		g = creator->group;
 	else if (parent)
-		g = proc_group(parent);
+		g = group_of_proc(e, parent);
 	p = tasks_add_proc(e->tasks, ev->pid, g);
 	p->parent_tgid = ev->parent_tgid;
 	p->start_ns = ev->ts_ns;
@@ -320,7 +334,7 @@ static void on_fork_thread(struct engine *e, const struct pc_event *ev)
 	 * thread, so a new thread joins its leader's group */
 	leader = tasks_find(e->tasks, ev->tgid);
 	tasks_add_thread(e->tasks, p, ev->pid,
-			 leader ? leader->group : proc_group(p));
+			 leader ? leader->group : group_of_proc(e, p));
 }
 
 static void on_exit_thread(struct engine *e, struct task *t)
@@ -626,13 +640,14 @@ static bool measure_process(struct engine *e, struct proc *p)
 		return false; /* exiting: its EXIT event settles it */
 	if (now < p->clock_last) {
 		/* a clock cannot go back: the pid is someone else's now */
+		g_debug("clock of %d went back: rescanning /proc", p->tgid);
 		e->rescan = true;
 		return false;
 	}
 	if (now > p->clock_last) {
 		if (!e->have_samples)
 			weigh_by_stat(e, p, now - p->clock_last);
-		split_add(e->split, proc_group(p)->id, p, now - p->clock_last,
+		split_add(e->split, group_of_proc(e, p)->id, p, now - p->clock_last,
 			  false);
 	}
 	p->clock_last = now;
@@ -665,6 +680,8 @@ static void measure_live(struct engine *e, bool full)
 			    !p->sampled_ns &&
 			    ++p->unread_passes < IDLE_READ_PASSES;
 
+		if (!p->threads->len)
+			e->rescan = true; /* lost its threads: ask /proc */
 		if (!idle)
 			measure_now(e, p);
 		if (p->dying->len)

@@ -577,6 +577,36 @@ START_TEST(test_parent_equals_children)
 }
 END_TEST
 
+START_TEST(test_thread_id_reused_after_lost_exit)
+{
+	struct group *g = mkgroup("g");
+	struct fake_proc *a = spawn(20, 1, 0);
+
+	a->nthreads = 2;
+	a->tids[1] = 21;
+	event(PC_FORK, 1, 20, 20);
+	event(PC_FORK, 1, 21, 20);
+	engine_attach(e, g->id, 20, true, &root_writer, 1);
+	a->clock = 10 * MS;
+	pass();
+	/* the leader exits; the last thread's exit event is lost, and a new
+	 * process gets its id: the old process is left with no threads */
+	a->tids[0] = 21;
+	a->nthreads = 1;
+	event(PC_EXIT, 0, 20, 20);
+	vanish(20);
+	event(PC_FORK, 1, 21, 21);
+	spawn(21, 1, 5 * MS);
+	pass();
+	event(PC_LOST, 0, 0, 0);
+	pass();
+	pass();
+	ck_assert_uint_eq(usage(g), 10 * MS);
+	ck_assert_uint_eq(g->ntasks, 0);
+	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 21)->group, root());
+}
+END_TEST
+
 START_TEST(test_idle_process_read_later)
 {
 	struct group *g = mkgroup("g");
@@ -630,6 +660,7 @@ int main(void)
 	tcase_add_test(tc, test_samples_of_exited_thread_still_count);
 	tcase_add_test(tc, test_parent_equals_children);
 	tcase_add_test(tc, test_idle_process_read_later);
+	tcase_add_test(tc, test_thread_id_reused_after_lost_exit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
