@@ -28,28 +28,28 @@ struct group {
 	unsigned int id;
 	char *name;
 	struct group *parent;
-	GPtrArray *children;	/* struct group *, in creation order */
-	mode_t mode;		/* permission bits of the directory */
-	int64_t ctime_ns;	/* CLOCK_REALTIME of mkdir */
+	GPtrArray *children; /* struct group *, in creation order */
+	mode_t mode;	     /* permission bits of the directory */
+	int64_t ctime_ns;    /* CLOCK_REALTIME of mkdir */
 	bool notify_on_release;
 	bool clone_children;
-	unsigned int ntasks;	/* threads that are direct members */
-	unsigned int ncpu;	/* length of the three arrays below */
-	uint64_t *usage;	/* ns per CPU, descendants included */
+	unsigned int ntasks; /* threads that are direct members */
+	unsigned int ncpu;   /* length of the three arrays below */
+	uint64_t *usage;     /* ns per CPU, descendants included */
 	uint64_t *user;
 	uint64_t *sys;
 	struct stat_state *stat;
 	struct ring *history;
-	uint64_t gen;		/* bumped on every change a reader can see */
-	uint64_t recorded_gen;	/* gen of the newest history record */
+	uint64_t gen;	       /* bumped on every change a reader can see */
+	uint64_t recorded_gen; /* gen of the newest history record */
 };
 
 struct group_tree {
-	GPtrArray *by_id;	/* struct group * or NULL once removed */
+	GPtrArray *by_id; /* struct group * or NULL once removed */
 	unsigned int ncpu;
 	size_t history_len;
 	char *release_agent;
-	uint64_t gen;		/* bumped when the shape of the tree changes */
+	uint64_t gen; /* bumped when the shape of the tree changes */
 };
 
 struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len);
@@ -60,8 +60,8 @@ struct group *group_by_id(const struct group_tree *tree, unsigned int id);
 struct group *group_child(const struct group *parent, const char *name);
 bool group_is_ancestor(const struct group *anc, const struct group *g);
 
-int group_mkdir(struct group_tree *tree, struct group *parent,
-		const char *name, mode_t mode, struct group **out);
+int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
+		mode_t mode, struct group **out);
 int group_rmdir(struct group_tree *tree, struct group *g);
 int group_rename(struct group_tree *tree, struct group *g,
 		 struct group *new_parent, const char *new_name);

@@ -14,8 +14,8 @@
 
 /* A reader's or writer's pid namespace. */
 struct pidns {
-	ino_t ino;	/* of /proc/PID/ns/pid */
-	int level;	/* 0 for the daemon's own */
+	ino_t ino; /* of /proc/PID/ns/pid */
+	int level; /* 0 for the daemon's own */
 };
 
 /* The namespace of host pid; -errno if the task is gone. */

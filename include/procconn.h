@@ -13,17 +13,18 @@
 enum pc_kind {
 	PC_FORK, /* parent_* created child_* (a process or a thread) */
 	PC_EXEC, /* pid/tgid exec'ed */
-	PC_EXIT, /* pid/tgid exited; for a leader, the process may be a zombie */
+	PC_EXIT, /* pid/tgid exited; for a leader, the process may be a zombie
+		  */
 	PC_LOST, /* events were dropped: rescan */
 };
 
 struct pc_event {
 	enum pc_kind kind;
-	int cpu;	    /* CPU the event was emitted on */
-	uint64_t ts_ns;	    /* kernel timestamp (CLOCK_MONOTONIC ns) */
-	pid_t parent_pid;   /* PC_FORK: creating thread, its tgid */
+	int cpu;	  /* CPU the event was emitted on */
+	uint64_t ts_ns;	  /* kernel timestamp (CLOCK_MONOTONIC ns) */
+	pid_t parent_pid; /* PC_FORK: creating thread, its tgid */
 	pid_t parent_tgid;
-	pid_t pid;	    /* PC_FORK: child; else the task */
+	pid_t pid; /* PC_FORK: child; else the task */
 	pid_t tgid;
 	uint32_t exit_code; /* PC_EXIT */
 };

@@ -16,10 +16,10 @@
 /* The fields of /proc/PID/stat (or /proc/PID/task/TID/stat) we use. */
 struct proc_stat {
 	int pid;
-	char state;	     /* 'R', 'S', 'Z', ... */
+	char state; /* 'R', 'S', 'Z', ... */
 	int ppid;
-	unsigned int flags;  /* PF_* */
-	uint64_t utime;	     /* USER_HZ ticks, fields 14-17 */
+	unsigned int flags; /* PF_* */
+	uint64_t utime;	    /* USER_HZ ticks, fields 14-17 */
 	uint64_t stime;
 	uint64_t cutime;
 	uint64_t cstime;

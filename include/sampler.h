@@ -20,7 +20,7 @@ struct sampler_config {
 	unsigned int interval_ms;    /* between passes */
 	unsigned int perf_period_us; /* perf sampling period per CPU */
 	bool use_perf;
-	size_t history_len;	     /* records per group's ring */
+	size_t history_len; /* records per group's ring */
 };
 
 struct sampler;

@@ -19,7 +19,7 @@
  * long as the group does not change. */
 struct snap_group {
 	gint refs;
-	uint64_t gen;		/* the group's gen this copy shows */
+	uint64_t gen; /* the group's gen this copy shows */
 	unsigned int id;
 	unsigned int parent_id; /* == id for the root */
 	char *name;
@@ -27,21 +27,21 @@ struct snap_group {
 	int64_t ctime_ns;
 	bool notify_on_release;
 	bool clone_children;
-	GArray *children;	/* unsigned int ids, creation order */
-	uint64_t *usage;	/* per CPU, ns */
+	GArray *children; /* unsigned int ids, creation order */
+	uint64_t *usage;  /* per CPU, ns */
 	uint64_t *user;
 	uint64_t *sys;
 	struct stat_state *stat;
-	GArray *tids;		/* sorted pid_t */
-	GArray *tgids;		/* sorted, unique pid_t */
+	GArray *tids;  /* sorted pid_t */
+	GArray *tgids; /* sorted, unique pid_t */
 };
 
 struct snapshot {
 	gint refs;
 	uint64_t seq;
-	int64_t t_ns;		/* CLOCK_MONOTONIC of the pass it shows */
+	int64_t t_ns; /* CLOCK_MONOTONIC of the pass it shows */
 	unsigned int ncpu;
-	unsigned int ngroups;	/* length of groups[] */
+	unsigned int ngroups;	    /* length of groups[] */
 	struct snap_group **groups; /* by id; NULL for removed ids */
 	char *release_agent;
 };

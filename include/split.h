@@ -24,8 +24,8 @@ struct split *split_new(unsigned int ncpu);
 void split_free(struct split *s);
 
 /* A sample of p: ns of time seen on cpu, in user mode or not. */
-void split_sample(struct split *s, struct proc *p, unsigned int cpu,
-		  bool user, uint64_t ns);
+void split_sample(struct split *s, struct proc *p, unsigned int cpu, bool user,
+		  uint64_t ns);
 
 /* Drop p's samples: its time up to now has been charged. */
 void split_forget(struct proc *p);

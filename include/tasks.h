@@ -27,36 +27,36 @@ struct task {
 
 struct proc {
 	pid_t tgid;
-	pid_t parent_tgid;	/* who reaps it, as far as we know */
-	uint64_t start_ns;	/* start time (boot clock), to detect pid reuse */
-	GPtrArray *threads;	/* struct task *, leader first while alive */
-	bool split;		/* threads in more than one group */
-	uint64_t clock_last;	/* process CPU clock already charged, ns */
-	int last_cpu;		/* where it last ran, for unsampled time */
-	uint64_t sampled_ns;	/* perf-sampled time since the last charge */
-	uint64_t *weight;	/* that time by [cpu * 2 + system?] (split.c) */
+	pid_t parent_tgid;   /* who reaps it, as far as we know */
+	uint64_t start_ns;   /* start time (boot clock), to detect pid reuse */
+	GPtrArray *threads;  /* struct task *, leader first while alive */
+	bool split;	     /* threads in more than one group */
+	uint64_t clock_last; /* process CPU clock already charged, ns */
+	int last_cpu;	     /* where it last ran, for unsampled time */
+	uint64_t sampled_ns; /* perf-sampled time since the last charge */
+	uint64_t *weight;    /* that time by [cpu * 2 + system?] (split.c) */
 	unsigned int nweights;
-	bool last_user;		/* mode it was last sampled in */
+	bool last_user;		    /* mode it was last sampled in */
 	unsigned int unread_passes; /* passes skipped since that read */
 
 	/* Exit settlement (see engine.c). */
-	bool exited;		/* the leader's EXIT event was seen */
-	bool settled;		/* final clock read from the zombie */
+	bool exited;  /* the leader's EXIT event was seen */
+	bool settled; /* final clock read from the zombie */
 	uint64_t final_clock;
-	uint64_t final_cut_ns;	/* its own reaped children's time at exit */
-	unsigned int exit_gid;	/* group its last thread was in */
+	uint64_t final_cut_ns; /* its own reaped children's time at exit */
+	unsigned int exit_gid; /* group its last thread was in */
 
 	/* As a reaper: time of children it reaped (cutime + cstime). */
 	bool cut_known;
 	uint64_t cut_ns;
 	int64_t cut_carry_ns;
-	GPtrArray *dying;	/* struct proc * of exited children */
+	GPtrArray *dying; /* struct proc * of exited children */
 };
 
 struct task_table {
-	GHashTable *tasks;	/* tid -> struct task * */
-	GHashTable *procs;	/* tgid -> struct proc * (live ones) */
-	uint64_t gen;		/* bumped when membership changes */
+	GHashTable *tasks; /* tid -> struct task * */
+	GHashTable *procs; /* tgid -> struct proc * (live ones) */
+	uint64_t gen;	   /* bumped when membership changes */
 };
 
 struct task_table *tasks_new(void);
@@ -66,10 +66,9 @@ struct task *tasks_find(const struct task_table *tt, pid_t tid);
 struct proc *tasks_find_proc(const struct task_table *tt, pid_t tgid);
 
 /* A new process with its leader thread, in group g. */
-struct proc *tasks_add_proc(struct task_table *tt, pid_t tgid,
-			    struct group *g);
-struct task *tasks_add_thread(struct task_table *tt, struct proc *p,
-			      pid_t tid, struct group *g);
+struct proc *tasks_add_proc(struct task_table *tt, pid_t tgid, struct group *g);
+struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
+			      struct group *g);
 void tasks_remove_thread(struct task_table *tt, struct task *t);
 
 /* Take the process out of the live table; its threads leave their

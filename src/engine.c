@@ -46,10 +46,10 @@ struct engine {
 	struct task_table *tasks;
 	struct split *split; /* this pass's time, split, by group */
 	GArray *later;	     /* struct later: exit time waiting for samples */
-	GHashTable *gone;   /* tid -> struct gone */
-	GPtrArray *orphans; /* exited procs nobody tracked will reap */
-	GPtrArray *retired; /* settled procs, freed once no sample can name
-			     * them (at the end of a pass) */
+	GHashTable *gone;    /* tid -> struct gone */
+	GPtrArray *orphans;  /* exited procs nobody tracked will reap */
+	GPtrArray *retired;  /* settled procs, freed once no sample can name
+			      * them (at the end of a pass) */
 	bool have_samples;
 	bool rescan;
 	engine_drain_fn drain;
@@ -134,7 +134,7 @@ static uint64_t start_ns(const struct proc_stat *st)
 static void charge_later(struct engine *e, unsigned int gid, struct proc *p,
 			 uint64_t ns)
 {
-	struct later l = { gid, p, ns };
+	struct later l = {gid, p, ns};
 
 	if (ns)
 		g_array_append_val(e->later, l);
@@ -373,9 +373,10 @@ static void on_exit_process(struct engine *e, struct task *t)
 	} else {
 		e->stats.unsettled_exits++;
 	}
-	g_debug("exit %d: %s, final %" G_GUINT64_FORMAT " charged up to %"
-		G_GUINT64_FORMAT, p->tgid, p->settled ? "read" : "reaped first",
-		p->final_clock, p->clock_last);
+	g_debug("exit %d: %s, final %" G_GUINT64_FORMAT
+		" charged up to %" G_GUINT64_FORMAT,
+		p->tgid, p->settled ? "read" : "reaped first", p->final_clock,
+		p->clock_last);
 	/* children it reaped before dying show in the zombie's cutime */
 	if (p->dying->len)
 		settle_reaped(e, p);
@@ -451,8 +452,8 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 static uint64_t charged_of(const struct proc *c)
 {
 	/* its carry is children time it had seen but not charged */
-	return (c->settled ? c->final_clock + c->final_cut_ns :
-			     c->clock_last + c->cut_ns) -
+	return (c->settled ? c->final_clock + c->final_cut_ns
+			   : c->clock_last + c->cut_ns) -
 	       c->cut_carry_ns;
 }
 
@@ -520,11 +521,12 @@ static void charge_unsettled(struct engine *e, GPtrArray *unsettled,
 	uint64_t weight_sum = 0, left = total;
 
 	for (unsigned int i = 0; i < unsettled->len; i++)
-		weight_sum += ((struct proc *)unsettled->pdata[i])->sampled_ns + 1;
+		weight_sum +=
+		    ((struct proc *)unsettled->pdata[i])->sampled_ns + 1;
 	for (unsigned int i = 0; i < unsettled->len; i++) {
 		struct proc *c = unsettled->pdata[i];
-		uint64_t share = (unsigned __int128)total *
-				 (c->sampled_ns + 1) / weight_sum;
+		uint64_t share =
+		    (unsigned __int128)total * (c->sampled_ns + 1) / weight_sum;
 
 		if (i == unsettled->len - 1)
 			share = left;
@@ -563,9 +565,10 @@ static void settle_reaped(struct engine *e, struct proc *r)
 		return;
 	left = (int64_t)(children_ns(&st) - r->cut_ns) + r->cut_carry_ns -
 	       (int64_t)known;
-	g_debug("reaper %d: %u reaped (%u unread), children time +%" G_GUINT64_FORMAT
-		", left over %" G_GINT64_FORMAT, r->tgid, done->len,
-		unsettled->len, children_ns(&st) - r->cut_ns, left);
+	g_debug("reaper %d: %u reaped (%u unread), children time "
+		"+%" G_GUINT64_FORMAT ", left over %" G_GINT64_FORMAT,
+		r->tgid, done->len, unsettled->len,
+		children_ns(&st) - r->cut_ns, left);
 	grew = children_ns(&st) > r->cut_ns;
 	r->cut_ns = children_ns(&st);
 	if (unsettled->len && grew && left + HALF_TICK_NS > 0) {
@@ -607,9 +610,9 @@ static void weigh_by_stat(struct engine *e, struct proc *p, uint64_t ns)
 	/* without perf: the last CPU and the process's own user share */
 	if (e->src->read_stat(p->tgid, 0, &st))
 		return;
-	user = st.utime + st.stime ?
-		       (unsigned __int128)ns * st.utime / (st.utime + st.stime) :
-		       ns;
+	user = st.utime + st.stime
+		   ? (unsigned __int128)ns * st.utime / (st.utime + st.stime)
+		   : ns;
 	split_sample(e->split, p, st.processor, true, user);
 	split_sample(e->split, p, st.processor, false, ns - user);
 }
@@ -647,8 +650,8 @@ static bool measure_process(struct engine *e, struct proc *p)
 	if (now > p->clock_last) {
 		if (!e->have_samples)
 			weigh_by_stat(e, p, now - p->clock_last);
-		split_add(e->split, group_of_proc(e, p)->id, p, now - p->clock_last,
-			  false);
+		split_add(e->split, group_of_proc(e, p)->id, p,
+			  now - p->clock_last, false);
 	}
 	p->clock_last = now;
 	return true;
@@ -819,11 +822,11 @@ int engine_reset(struct engine *e, unsigned int gid, int64_t t_ns)
 /* ---- the real sources ---- */
 
 const struct engine_sources engine_procfs_sources = {
-	.process_clock = procfs_process_clock,
-	.thread_runtime = procfs_thread_runtime,
-	.read_stat = procfs_read_stat,
-	.read_uids = procfs_read_uids,
-	.tgid_of = procfs_tgid_of,
-	.scan = procfs_scan,
-	.list_threads = procfs_list_threads,
+    .process_clock = procfs_process_clock,
+    .thread_runtime = procfs_thread_runtime,
+    .read_stat = procfs_read_stat,
+    .read_uids = procfs_read_uids,
+    .tgid_of = procfs_tgid_of,
+    .scan = procfs_scan,
+    .list_threads = procfs_list_threads,
 };

@@ -8,21 +8,21 @@
 #define RO 0444
 
 static const struct cg_file_info file_table[CGF_COUNT] = {
-	[CGF_DIR] = { "", 0, false },
-	[CGF_CLONE_CHILDREN] = { "cgroup.clone_children", RW, false },
-	[CGF_PROCS] = { "cgroup.procs", RW, false },
-	[CGF_SANE_BEHAVIOR] = { "cgroup.sane_behavior", RO, true },
-	[CGF_USAGE] = { "cpuacct.usage", RW, false },
-	[CGF_USAGE_ALL] = { "cpuacct.usage_all", RO, false },
-	[CGF_USAGE_PERCPU] = { "cpuacct.usage_percpu", RO, false },
-	[CGF_USAGE_PERCPU_SYS] = { "cpuacct.usage_percpu_sys", RO, false },
-	[CGF_USAGE_PERCPU_USER] = { "cpuacct.usage_percpu_user", RO, false },
-	[CGF_USAGE_SYS] = { "cpuacct.usage_sys", RO, false },
-	[CGF_USAGE_USER] = { "cpuacct.usage_user", RO, false },
-	[CGF_STAT] = { "cpuacct.stat", RO, false },
-	[CGF_NOTIFY_ON_RELEASE] = { "notify_on_release", RW, false },
-	[CGF_RELEASE_AGENT] = { "release_agent", RW, true },
-	[CGF_TASKS] = { "tasks", RW, false },
+    [CGF_DIR] = {"", 0, false},
+    [CGF_CLONE_CHILDREN] = {"cgroup.clone_children", RW, false},
+    [CGF_PROCS] = {"cgroup.procs", RW, false},
+    [CGF_SANE_BEHAVIOR] = {"cgroup.sane_behavior", RO, true},
+    [CGF_USAGE] = {"cpuacct.usage", RW, false},
+    [CGF_USAGE_ALL] = {"cpuacct.usage_all", RO, false},
+    [CGF_USAGE_PERCPU] = {"cpuacct.usage_percpu", RO, false},
+    [CGF_USAGE_PERCPU_SYS] = {"cpuacct.usage_percpu_sys", RO, false},
+    [CGF_USAGE_PERCPU_USER] = {"cpuacct.usage_percpu_user", RO, false},
+    [CGF_USAGE_SYS] = {"cpuacct.usage_sys", RO, false},
+    [CGF_USAGE_USER] = {"cpuacct.usage_user", RO, false},
+    [CGF_STAT] = {"cpuacct.stat", RO, false},
+    [CGF_NOTIFY_ON_RELEASE] = {"notify_on_release", RW, false},
+    [CGF_RELEASE_AGENT] = {"release_agent", RW, true},
+    [CGF_TASKS] = {"tasks", RW, false},
 };
 
 const struct cg_file_info *files_info(enum cg_file f)

@@ -20,11 +20,11 @@ struct fs {
 	struct sampler *sampler;
 	bool cache;
 	struct fuse_session *se;
-	GAsyncQueue *stale;	 /* inode numbers to invalidate, 0 = stop */
+	GAsyncQueue *stale; /* inode numbers to invalidate, 0 = stop */
 	GThread *notifier;
 	struct snapshot *shown; /* what the page cache may hold */
 	GMutex files_lock;
-	GHashTable *files;	 /* file handle -> struct open_file */
+	GHashTable *files; /* file handle -> struct open_file */
 	uint64_t last_fh;
 };
 
@@ -82,9 +82,9 @@ static void fill_stat(const struct snap_group *g, enum cg_file f,
 	memset(st, 0, sizeof(*st));
 	st->st_ino = files_ino(g->id, f);
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec =
-		g->ctime_ns / 1000000000LL;
+	    g->ctime_ns / 1000000000LL;
 	st->st_atim.tv_nsec = st->st_mtim.tv_nsec = st->st_ctim.tv_nsec =
-		g->ctime_ns % 1000000000LL;
+	    g->ctime_ns % 1000000000LL;
 	if (f == CGF_DIR) {
 		st->st_mode = S_IFDIR | g->mode;
 		st->st_nlink = 2 + g->children->len;
@@ -137,8 +137,8 @@ static void reply_entry(fuse_req_t req, const struct snapshot *snap,
 			const struct snap_group *g, enum cg_file f)
 {
 	struct fuse_entry_param e = {
-		.ino = files_ino(g->id, f),
-		.entry_timeout = attr_timeout(req),
+	    .ino = files_ino(g->id, f),
+	    .entry_timeout = attr_timeout(req),
 	};
 
 	fill_stat(g, f, &e.attr);
@@ -204,7 +204,7 @@ static GArray *dir_entries(const struct snapshot *snap,
 			   const struct snap_group *g)
 {
 	GArray *list = g_array_new(FALSE, TRUE, sizeof(struct dir_entry));
-	struct dir_entry ent = { 0 };
+	struct dir_entry ent = {0};
 
 	ent.name = ".";
 	fill_stat(g, CGF_DIR, &ent.st);
@@ -214,7 +214,7 @@ static GArray *dir_entries(const struct snapshot *snap,
 	g_array_append_val(list, ent);
 	for (unsigned int i = 0; i < g->children->len; i++) {
 		const struct snap_group *c = snapshot_group(
-			snap, g_array_index(g->children, unsigned int, i));
+		    snap, g_array_index(g->children, unsigned int, i));
 
 		ent.name = c->name;
 		fill_stat(c, CGF_DIR, &ent.st);
@@ -247,7 +247,8 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return (void)fuse_reply_err(req, ENOTDIR);
 	list = dir_entries(snap, g);
 	for (off_t i = off; i < (off_t)list->len; i++) {
-		struct dir_entry *ent = &g_array_index(list, struct dir_entry, i);
+		struct dir_entry *ent =
+		    &g_array_index(list, struct dir_entry, i);
 		size_t len = fuse_add_direntry(req, buf + used, size - used,
 					       ent->name, &ent->st, i + 1);
 
@@ -277,8 +278,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	of->file = f;
 	g_mutex_lock(&fs_of(req)->files_lock);
 	fi->fh = ++fs_of(req)->last_fh;
-	g_hash_table_insert(fs_of(req)->files, g_memdup2(&fi->fh, sizeof(fi->fh)),
-			    of);
+	g_hash_table_insert(fs_of(req)->files,
+			    g_memdup2(&fi->fh, sizeof(fi->fh)), of);
 	g_mutex_unlock(&fs_of(req)->files_lock);
 	fi->direct_io = 1;
 	fuse_reply_open(req, fi);
@@ -323,10 +324,10 @@ static void reply_slice(fuse_req_t req, const GString *text, size_t size,
 static void read_uncached(fuse_req_t req, fuse_ino_t ino, size_t size,
 			  off_t off)
 {
-	struct open_file of = { .gid = files_ino_gid(ino),
-				.file = files_ino_file(ino) };
-	int err = render_open_file(sampler_of(req), &of,
-				   fuse_req_ctx(req)->pid);
+	struct open_file of = {.gid = files_ino_gid(ino),
+			       .file = files_ino_file(ino)};
+	int err =
+	    render_open_file(sampler_of(req), &of, fuse_req_ctx(req)->pid);
 
 	if (err)
 		fuse_reply_err(req, -err);
@@ -364,7 +365,7 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 {
 	struct fs *fs = fs_of(req);
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct writer w = { .pid = ctx->pid, .uid = ctx->uid };
+	struct writer w = {.pid = ctx->pid, .uid = ctx->uid};
 	int err;
 
 	err = control_write(fs->sampler, files_ino_gid(ino),
@@ -410,8 +411,8 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, -control_rmdir(sampler_of(req),
-					   files_ino_gid(parent), name));
+	fuse_reply_err(
+	    req, -control_rmdir(sampler_of(req), files_ino_gid(parent), name));
 }
 
 static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -455,22 +456,22 @@ static void fs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.lookup = fs_lookup,
-	.getattr = fs_getattr,
-	.setattr = fs_setattr,
-	.readdir = fs_readdir,
-	.open = fs_open,
-	.read = fs_read,
-	.write = fs_write,
-	.release = fs_release,
-	.mkdir = fs_mkdir,
-	.rmdir = fs_rmdir,
-	.rename = fs_rename,
-	.create = fs_create,
-	.mknod = fs_mknod,
-	.unlink = fs_eperm_name,
-	.symlink = fs_symlink,
-	.link = fs_link,
+    .lookup = fs_lookup,
+    .getattr = fs_getattr,
+    .setattr = fs_setattr,
+    .readdir = fs_readdir,
+    .open = fs_open,
+    .read = fs_read,
+    .write = fs_write,
+    .release = fs_release,
+    .mkdir = fs_mkdir,
+    .rmdir = fs_rmdir,
+    .rename = fs_rename,
+    .create = fs_create,
+    .mknod = fs_mknod,
+    .unlink = fs_eperm_name,
+    .symlink = fs_symlink,
+    .link = fs_link,
 };
 
 const struct fuse_lowlevel_ops *fs_ops(void)
@@ -507,8 +508,8 @@ static gpointer notifier_main(gpointer data)
 	gpointer item;
 
 	while ((item = g_async_queue_pop(fs->stale)) != GSIZE_TO_POINTER(1))
-		fuse_lowlevel_notify_inval_inode(fs->se,
-						 GPOINTER_TO_SIZE(item), 0, 0);
+		fuse_lowlevel_notify_inval_inode(fs->se, GPOINTER_TO_SIZE(item),
+						 0, 0);
 	return NULL;
 }
 

@@ -11,7 +11,7 @@
 #include "sampler.h"
 
 #define DEFAULT_MOUNTPOINT "/run/cpuacctfs"
-#define MOUNT_OPTIONS \
+#define MOUNT_OPTIONS                                                          \
 	"-oallow_other,default_permissions,fsname=cpuacct,subtype=cpuacctfs"
 
 struct options {
@@ -22,37 +22,41 @@ struct options {
 	int cache;
 };
 
-#define OPT(t, field, value) { t, offsetof(struct options, field), value }
+#define OPT(t, field, value)                                                   \
+	{                                                                      \
+		t, offsetof(struct options, field), value                      \
+	}
 static const struct fuse_opt option_spec[] = {
-	OPT("--interval=%u", interval_ms, 0),
-	OPT("--perf-period=%u", perf_period_us, 0),
-	OPT("--history=%u", history_len, 0),
-	OPT("--no-perf", no_perf, 1),
-	OPT("--cache", cache, 1),
-	FUSE_OPT_END
-};
+    OPT("--interval=%u", interval_ms, 0),
+    OPT("--perf-period=%u", perf_period_us, 0),
+    OPT("--history=%u", history_len, 0),
+    OPT("--no-perf", no_perf, 1),
+    OPT("--cache", cache, 1),
+    FUSE_OPT_END};
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] [MOUNTPOINT]\n"
-	       "\n"
-	       "Serve a cgroup v1 cpuacct hierarchy at MOUNTPOINT "
-	       "(default " DEFAULT_MOUNTPOINT ").\n"
-	       "\n"
-	       "    --interval=MS        time between samples (default 40)\n"
-	       "    --perf-period=US     perf sampling period per CPU "
-	       "(default 1000)\n"
-	       "    --no-perf            split time per CPU from /proc only\n"
-	       "    --history=N          samples kept per group (default 512)\n"
-	       "    --cache              serve reads from the page cache (faster;\n"
-	       "                         files report their length, tasks show\n"
-	       "                         host ids)\n"
-	       "    -f                   stay in the foreground, log to stderr\n"
-	       "    -d                   debug: foreground and FUSE tracing\n"
-	       "    -o OPT[,OPT...]      FUSE mount options\n"
-	       "    -h, --help           this text\n"
-	       "    -V, --version        the version\n",
-	       prog);
+	printf(
+	    "usage: %s [options] [MOUNTPOINT]\n"
+	    "\n"
+	    "Serve a cgroup v1 cpuacct hierarchy at MOUNTPOINT "
+	    "(default " DEFAULT_MOUNTPOINT ").\n"
+	    "\n"
+	    "    --interval=MS        time between samples (default 40)\n"
+	    "    --perf-period=US     perf sampling period per CPU "
+	    "(default 1000)\n"
+	    "    --no-perf            split time per CPU from /proc only\n"
+	    "    --history=N          samples kept per group (default 512)\n"
+	    "    --cache              serve reads from the page cache "
+	    "(faster;\n"
+	    "                         files report their length, tasks show\n"
+	    "                         host ids)\n"
+	    "    -f                   stay in the foreground, log to stderr\n"
+	    "    -d                   debug: foreground and FUSE tracing\n"
+	    "    -o OPT[,OPT...]      FUSE mount options\n"
+	    "    -h, --help           this text\n"
+	    "    -V, --version        the version\n",
+	    prog);
 }
 
 static bool options_valid(const struct options *o)
@@ -77,8 +81,7 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 		 struct sampler *s, bool cache)
 {
 	struct fs *fs = fs_new(s, cache);
-	struct fuse_loop_config loop = { .clone_fd = 0,
-					 .max_idle_threads = 10 };
+	struct fuse_loop_config loop = {.clone_fd = 0, .max_idle_threads = 10};
 	struct fuse_session *se;
 	int rc = 1;
 
@@ -113,8 +116,8 @@ out_destroy:
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = { 40, 1000, 512, 0, 0 };
-	struct fuse_cmdline_opts cli = { 0 };
+	struct options o = {40, 1000, 512, 0, 0};
+	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;
 	struct sampler *s;
 	int err = 0, rc = 1;
@@ -141,14 +144,15 @@ int main(int argc, char **argv)
 	}
 	log_setup(!cli.foreground, cli.debug);
 	fuse_opt_add_arg(&args, MOUNT_OPTIONS);
-	cfg = (struct sampler_config){ .interval_ms = o.interval_ms,
-				       .perf_period_us = o.perf_period_us,
-				       .use_perf = !o.no_perf,
-				       .history_len = o.history_len };
+	cfg = (struct sampler_config){.interval_ms = o.interval_ms,
+				      .perf_period_us = o.perf_period_us,
+				      .use_perf = !o.no_perf,
+				      .history_len = o.history_len};
 	s = sampler_new(&cfg, &err);
 	if (!s) {
-		fprintf(stderr, "cpuacctfs: cannot watch processes: %s "
-				"(run as root)\n",
+		fprintf(stderr,
+			"cpuacctfs: cannot watch processes: %s "
+			"(run as root)\n",
 			g_strerror(-err));
 		goto out;
 	}

@@ -138,7 +138,7 @@ static bool matches(pid_t tid, void *data)
 
 int pidns_from_ns(pid_t id, const struct pidns *ns, pid_t *tid)
 {
-	struct resolve r = { id, ns, 0 };
+	struct resolve r = {id, ns, 0};
 
 	if (pidns_is_own(ns)) {
 		*tid = id;
@@ -159,8 +159,8 @@ static gint pid_cmp(gconstpointer a, gconstpointer b)
 
 GArray *pidns_translate(const GArray *host_ids, const struct pidns *ns)
 {
-	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(pid_t),
-					host_ids->len);
+	GArray *out =
+	    g_array_sized_new(FALSE, FALSE, sizeof(pid_t), host_ids->len);
 	unsigned int kept = 0;
 
 	for (unsigned int i = 0; i < host_ids->len; i++) {
@@ -172,9 +172,9 @@ GArray *pidns_translate(const GArray *host_ids, const struct pidns *ns)
 	g_array_sort(out, pid_cmp);
 	for (unsigned int i = 0; i < out->len; i++)
 		if (!kept || g_array_index(out, pid_t, kept - 1) !=
-				     g_array_index(out, pid_t, i))
+				 g_array_index(out, pid_t, i))
 			g_array_index(out, pid_t, kept++) =
-				g_array_index(out, pid_t, i);
+			    g_array_index(out, pid_t, i);
 	g_array_set_size(out, kept);
 	return out;
 }

@@ -15,7 +15,7 @@ struct sampler {
 	struct procconn *pc;
 	struct perfsplit *perf;
 	GMutex engine_lock;
-	GMutex snap_lock;	/* guards only the pointer swap */
+	GMutex snap_lock; /* guards only the pointer swap */
 	struct snapshot *snap;
 	uint64_t seq;
 	int timer_fd;
@@ -121,7 +121,7 @@ void sampler_sync(struct sampler *s)
 
 static int open_timer(unsigned int interval_ms)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 
 	if (fd < 0)
@@ -179,9 +179,9 @@ static gpointer sampler_main(gpointer data)
 {
 	struct sampler *s = data;
 	struct pollfd fds[3] = {
-		{ .fd = procconn_fd(s->pc), .events = POLLIN },
-		{ .fd = s->timer_fd, .events = POLLIN },
-		{ .fd = s->stop_fd, .events = POLLIN },
+	    {.fd = procconn_fd(s->pc), .events = POLLIN},
+	    {.fd = s->timer_fd, .events = POLLIN},
+	    {.fd = s->stop_fd, .events = POLLIN},
 	};
 	uint64_t ticks;
 

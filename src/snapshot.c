@@ -52,8 +52,7 @@ static void snap_group_unref(struct snap_group *sg)
 }
 
 /* Member lists for the groups copied anew (those shared keep theirs). */
-static void build_members(struct snapshot *snap,
-			  const struct task_table *tasks)
+static void build_members(struct snapshot *snap, const struct task_table *tasks)
 {
 	g_autofree GArray **tids = g_new0(GArray *, snap->ngroups);
 	g_autofree GArray **tgids = g_new0(GArray *, snap->ngroups);
@@ -65,7 +64,8 @@ static void build_members(struct snapshot *snap,
 		if (!sg || sg->tids)
 			continue;
 		tids[id] = sg->tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-		tgids[id] = sg->tgids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+		tgids[id] = sg->tgids =
+		    g_array_new(FALSE, FALSE, sizeof(pid_t));
 		any = true;
 	}
 	if (any)
@@ -75,9 +75,8 @@ static void build_members(struct snapshot *snap,
 static struct snap_group *snap_group_of(const struct group *g,
 					const struct snapshot *prev)
 {
-	struct snap_group *old = prev && g->id < prev->ngroups ?
-					 prev->groups[g->id] :
-					 NULL;
+	struct snap_group *old =
+	    prev && g->id < prev->ngroups ? prev->groups[g->id] : NULL;
 
 	if (old && old->gen == g->gen) {
 		g_atomic_int_inc(&old->refs);
@@ -139,7 +138,8 @@ const struct snap_group *snapshot_child(const struct snapshot *snap,
 					const char *name)
 {
 	for (unsigned int i = 0; i < parent->children->len; i++) {
-		unsigned int id = g_array_index(parent->children, unsigned int, i);
+		unsigned int id =
+		    g_array_index(parent->children, unsigned int, i);
 		const struct snap_group *c = snapshot_group(snap, id);
 
 		if (c && strcmp(c->name, name) == 0)
@@ -184,7 +184,8 @@ bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
 	size_t bytes = a->ncpu * sizeof(uint64_t);
 
 	if (x == y)
-		return id != 0 || strcmp(a->release_agent, b->release_agent) == 0;
+		return id != 0 ||
+		       strcmp(a->release_agent, b->release_agent) == 0;
 	if (!x || !y)
 		return false;
 	return memcmp(x->usage, y->usage, bytes) == 0 &&

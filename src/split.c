@@ -8,11 +8,11 @@
 
 /* A group's time of this pass, split, and what is still to be split. */
 struct bucket {
-	uint64_t *ns;		  /* [cpu * 2 + mode] */
-	uint64_t *exit_weight;	  /* samples of sampled exited processes */
+	uint64_t *ns;	       /* [cpu * 2 + mode] */
+	uint64_t *exit_weight; /* samples of sampled exited processes */
 	uint64_t exit_weight_sum;
-	uint64_t exit_unsampled;  /* time of exited processes never sampled */
-	int exit_cpu;		  /* where the last of those ran */
+	uint64_t exit_unsampled; /* time of exited processes never sampled */
+	int exit_cpu;		 /* where the last of those ran */
 };
 
 struct split {
@@ -48,8 +48,8 @@ void split_free(struct split *s)
 	g_free(s);
 }
 
-void split_sample(struct split *s, struct proc *p, unsigned int cpu,
-		  bool user, uint64_t ns)
+void split_sample(struct split *s, struct proc *p, unsigned int cpu, bool user,
+		  uint64_t ns)
 {
 	if (cpu >= s->ncpu)
 		return;

@@ -20,11 +20,11 @@
 
 struct fake_proc {
 	bool used;
-	bool in_proc;	     /* /proc/PID exists (live or zombie) */
+	bool in_proc; /* /proc/PID exists (live or zombie) */
 	bool zombie;
 	pid_t tgid, ppid;
-	uint64_t clock;	     /* process CPU clock */
-	uint64_t cut;	     /* reaped children's time, ns */
+	uint64_t clock; /* process CPU clock */
+	uint64_t cut;	/* reaped children's time, ns */
 	uint64_t start_ticks;
 	unsigned int flags;
 	uid_t uid;
@@ -151,8 +151,8 @@ static int f_tgid_of(pid_t tid, pid_t *tgid)
 static int f_scan(procfs_thread_fn fn, void *data)
 {
 	for (int i = 0; i < MAX_PROCS; i++)
-		for (int t = 0; world[i].used && world[i].in_proc &&
-				t < world[i].nthreads;
+		for (int t = 0;
+		     world[i].used && world[i].in_proc && t < world[i].nthreads;
 		     t++)
 			fn(world[i].tgid, world[i].tids[t], data);
 	return 0;
@@ -168,16 +168,16 @@ static int f_threads(pid_t pid, procfs_thread_fn fn, void *data)
 }
 
 static const struct engine_sources fake_sources = {
-	.process_clock = f_clock,
-	.thread_runtime = f_runtime,
-	.read_stat = f_stat,
-	.read_uids = f_uids,
-	.tgid_of = f_tgid_of,
-	.scan = f_scan,
-	.list_threads = f_threads,
+    .process_clock = f_clock,
+    .thread_runtime = f_runtime,
+    .read_stat = f_stat,
+    .read_uids = f_uids,
+    .tgid_of = f_tgid_of,
+    .scan = f_scan,
+    .list_threads = f_threads,
 };
 
-static const struct writer root_writer = { .pid = 1, .uid = 0 };
+static const struct writer root_writer = {.pid = 1, .uid = 0};
 
 static void setup(void)
 {
@@ -202,16 +202,19 @@ static void pass(void)
 
 static void sample(pid_t tgid, pid_t tid, int cpu, bool user, uint64_t ns)
 {
-	struct perf_rec rec = { .pid = tgid, .tid = tid, .cpu = cpu,
-				.user = user, .period_ns = ns };
+	struct perf_rec rec = {
+	    .pid = tgid, .tid = tid, .cpu = cpu, .user = user, .period_ns = ns};
 
 	engine_sample(e, &rec);
 }
 
 static void event(enum pc_kind kind, pid_t ppid, pid_t pid, pid_t tgid)
 {
-	struct pc_event ev = { .kind = kind, .parent_pid = ppid,
-			       .parent_tgid = ppid, .pid = pid, .tgid = tgid };
+	struct pc_event ev = {.kind = kind,
+			      .parent_pid = ppid,
+			      .parent_tgid = ppid,
+			      .pid = pid,
+			      .tgid = tgid};
 
 	engine_event(e, &ev);
 }
@@ -255,8 +258,7 @@ START_TEST(test_attach_then_charge_split_by_samples)
 	struct group *g = mkgroup("g");
 
 	fp(10)->clock = 30 * MS; /* before the move: stays in the root */
-	ck_assert_int_eq(engine_attach(e, g->id, 10, true, &root_writer, 1),
-			 0);
+	ck_assert_int_eq(engine_attach(e, g->id, 10, true, &root_writer, 1), 0);
 	fp(10)->clock += 60 * MS;
 	sample(10, 10, 0, false, 1 * MS);
 	sample(10, 10, 1, true, 1 * MS);
@@ -327,7 +329,7 @@ END_TEST
 START_TEST(test_tick_rounding_is_carried)
 {
 	struct group *g = mkgroup("g");
-	const uint64_t ran[2] = { 15 * MS, 20 * MS };
+	const uint64_t ran[2] = {15 * MS, 20 * MS};
 
 	engine_attach(e, g->id, 10, true, &root_writer, 1);
 	/* two children lost to an early reap; the parent's children time
@@ -414,8 +416,7 @@ START_TEST(test_thread_moved_alone)
 	p->tids[1] = 31;
 	event(PC_FORK, 1, 30, 30);
 	event(PC_FORK, 1, 31, 30);
-	ck_assert_int_eq(engine_attach(e, g->id, 30, true, &root_writer, 1),
-			 0);
+	ck_assert_int_eq(engine_attach(e, g->id, 30, true, &root_writer, 1), 0);
 	ck_assert_int_eq(engine_attach(e, h->id, 31, false, &root_writer, 1),
 			 0);
 	p->runtime[0] += 10 * MS;
@@ -474,7 +475,7 @@ END_TEST
 START_TEST(test_attach_errors)
 {
 	struct group *g = mkgroup("g");
-	struct writer user = { .pid = 10, .uid = 1000 };
+	struct writer user = {.pid = 10, .uid = 1000};
 
 	spawn(2, 0, 0)->flags = PROCFS_PF_KTHREAD;
 	spawn(40, 2, 0)->flags = PROCFS_PF_KTHREAD | PROCFS_PF_NO_SETAFFINITY;
@@ -488,8 +489,7 @@ START_TEST(test_attach_errors)
 			 0);
 	ck_assert_int_eq(engine_attach(e, g->id, 4242, false, &root_writer, 1),
 			 -ESRCH);
-	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1),
-			 -EACCES);
+	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1), -EACCES);
 	fp(10)->uid = 1000;
 	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1), 0);
 	ck_assert_int_eq(engine_attach(e, 99, 10, false, &root_writer, 1),
@@ -500,7 +500,7 @@ END_TEST
 START_TEST(test_attach_zero_moves_writer)
 {
 	struct group *g = mkgroup("g");
-	struct writer w = { .pid = 10, .uid = 0 };
+	struct writer w = {.pid = 10, .uid = 0};
 
 	ck_assert_int_eq(engine_attach(e, g->id, 0, false, &w, 1), 0);
 	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 10)->group, g);
@@ -512,8 +512,7 @@ START_TEST(test_attach_finds_missed_process)
 	struct group *g = mkgroup("g");
 
 	spawn(50, 1, 0); /* born while we were not listening */
-	ck_assert_int_eq(engine_attach(e, g->id, 50, true, &root_writer, 1),
-			 0);
+	ck_assert_int_eq(engine_attach(e, g->id, 50, true, &root_writer, 1), 0);
 	ck_assert_uint_eq(g->ntasks, 1);
 }
 END_TEST

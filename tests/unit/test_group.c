@@ -64,7 +64,8 @@ START_TEST(test_parent_is_sum_of_children)
 		group_charge(c2, (i * 7) % 4, 3 * i, i / 3);
 	}
 	for (unsigned int cpu = 0; cpu < 4; cpu++) {
-		ck_assert_uint_eq(p->usage[cpu], c1->usage[cpu] + c2->usage[cpu]);
+		ck_assert_uint_eq(p->usage[cpu],
+				  c1->usage[cpu] + c2->usage[cpu]);
 		ck_assert_uint_eq(p->user[cpu], c1->user[cpu] + c2->user[cpu]);
 		ck_assert_uint_eq(p->sys[cpu], c1->sys[cpu] + c2->sys[cpu]);
 	}

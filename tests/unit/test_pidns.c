@@ -80,8 +80,7 @@ START_TEST(test_other_namespace)
 	ck_assert_int_eq(tid, inner);
 	/* the host is invisible from inside */
 	ck_assert_int_eq(pidns_to_ns(self, &ns, &id), -ESRCH);
-	ck_assert_int_eq(pidns_from_ns(self, &ns, &tid) == 0 && tid == self,
-			 0);
+	ck_assert_int_eq(pidns_from_ns(self, &ns, &tid) == 0 && tid == self, 0);
 	g_array_append_val(ids, self);
 	g_array_append_val(ids, inner);
 	seen = pidns_translate(ids, &ns);

@@ -457,7 +457,8 @@ START_TEST(perfsplit_busy_loop)
 		      "busy loop: %d of %d samples in user mode",
 		      user.ours_user, user.ours);
 	ck_assert_msg(user.ours_user * kernel.ours >
-			      kernel.ours_user * user.ours + user.ours * kernel.ours / 4,
+			  kernel.ours_user * user.ours +
+			      user.ours * kernel.ours / 4,
 		      "user share: busy loop %d/%d, system calls %d/%d",
 		      user.ours_user, user.ours, kernel.ours_user, kernel.ours);
 }

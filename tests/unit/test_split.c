@@ -162,7 +162,8 @@ int main(void)
 	tcase_add_test(tc, test_forget_starts_over);
 	tcase_add_test(tc, test_unsampled_live_goes_where_last_seen);
 	tcase_add_test(tc, test_unsampled_exits_split_like_sampled_ones);
-	tcase_add_test(tc, test_unsampled_exits_alone_are_system_where_they_ended);
+	tcase_add_test(tc,
+		       test_unsampled_exits_alone_are_system_where_they_ended);
 	tcase_add_test(tc, test_flush_charges_ancestors_once);
 	tcase_add_test(tc, test_removed_group_is_skipped);
 	suite_add_tcase(s, tc);
