@@ -1,37 +1,25 @@
-/* engine.c - measure tasks, settle exits, charge groups.
+/* engine.c - follow tasks, measure them, charge groups.
  *
  * Where the numbers come from:
  * - How much: the process CPU clock (the scheduler's exact runtime, the
- *   same sum cpuacct.usage adds up), read once a pass for every live
- *   process, or each thread's schedstat while a process is split across
- *   groups.
- * - Where and in which mode: perf cpu-clock samples. They are summed per
- *   group over a pass and split that group's exact runtime over CPUs and
- *   user/system, the way the kernel's tick samples split cpuacct.stat.
- * - Exits: the zombie's clock is read on the EXIT event. When the parent
- *   reaped it first, the parent's children time (cutime + cstime) grows
- *   by exactly the lost total, so what is not explained by children we
- *   did read is charged to those we could not.
+ *   same sum cpuacct.usage adds up), read in every pass for processes
+ *   perf saw running and once a second for the others, or each thread's
+ *   schedstat while a process is split across groups.
+ * - Where and in which mode: perf cpu-clock samples of each process split
+ *   its exact runtime over CPUs and user/system (split.c), the way the
+ *   kernel's tick samples split cpuacct.stat.
+ * - Exits: the zombie's clock is read on the EXIT event; what could not
+ *   be read is settled from the reaper's children time (settle.c).
  */
 #include <errno.h>
 #include <string.h>
 
 #include "engine.h"
+#include "settle.h"
 #include "split.h"
 
-#define TICK_NS 10000000ULL /* one USER_HZ tick */
-#define CARRY_LIMIT_NS (10 * (int64_t)TICK_NS)
-#define HALF_TICK_NS ((int64_t)TICK_NS / 2)
 /* A process perf never saw running is read only every this many passes. */
 #define IDLE_READ_PASSES 25
-
-/* Time of an exited task, charged in the next pass: samples of its last
- * moments are drained only then, and they say where that time went. */
-struct later {
-	unsigned int gid;
-	struct proc *proc; /* kept until the end of that pass */
-	uint64_t ns;
-};
 
 /* A thread that left the tables during this pass: its late samples
  * still belong to its group. */
@@ -44,12 +32,9 @@ struct engine {
 	const struct engine_sources *src;
 	struct group_tree *tree;
 	struct task_table *tasks;
-	struct split *split; /* this pass's time, split, by group */
-	GArray *later;	     /* struct later: exit time waiting for samples */
-	GHashTable *gone;    /* tid -> struct gone */
-	GPtrArray *orphans;  /* exited procs nobody tracked will reap */
-	GPtrArray *retired;  /* settled procs, freed once no sample can name
-			      * them (at the end of a pass) */
+	struct split *split;   /* this pass's time, split, by group */
+	struct settle *settle; /* exited processes */
+	GHashTable *gone;      /* tid -> struct gone */
 	bool have_samples;
 	bool rescan;
 	engine_drain_fn drain;
@@ -66,10 +51,8 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 	e->tree = group_tree_new(ncpu, history_len);
 	e->tasks = tasks_new();
 	e->split = split_new(ncpu);
-	e->later = g_array_new(FALSE, FALSE, sizeof(struct later));
+	e->settle = settle_new(src, e->tasks, e->split);
 	e->gone = g_hash_table_new_full(NULL, NULL, NULL, g_free);
-	e->orphans = g_ptr_array_new_with_free_func((GDestroyNotify)proc_free);
-	e->retired = g_ptr_array_new_with_free_func((GDestroyNotify)proc_free);
 	e->have_samples = have_samples;
 	return e;
 }
@@ -78,11 +61,9 @@ void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
+	settle_free(e->settle);
 	split_free(e->split);
-	g_array_free(e->later, TRUE);
 	g_hash_table_destroy(e->gone);
-	g_ptr_array_free(e->orphans, TRUE);
-	g_ptr_array_free(e->retired, TRUE);
 	tasks_free(e->tasks);
 	group_tree_free(e->tree);
 	g_free(e);
@@ -111,43 +92,19 @@ const struct engine_stats *engine_stats(const struct engine *e)
 
 /* ---- reading the sources ---- */
 
-static uint64_t children_ns(const struct proc_stat *st)
-{
-	return (st->cutime + st->cstime) * TICK_NS;
-}
-
 static void read_reaper_baseline(struct engine *e, struct proc *p)
 {
 	struct proc_stat st;
 
 	if (p->cut_known || e->src->read_stat(p->tgid, 0, &st))
 		return;
-	p->cut_ns = children_ns(&st);
+	p->cut_ns = settle_children_ns(&st);
 	p->cut_known = true;
 }
 
 static uint64_t start_ns(const struct proc_stat *st)
 {
-	return st->start_time * TICK_NS;
-}
-
-static void charge_later(struct engine *e, unsigned int gid, struct proc *p,
-			 uint64_t ns)
-{
-	struct later l = {gid, p, ns};
-
-	if (ns)
-		g_array_append_val(e->later, l);
-}
-
-static void charge_exits(struct engine *e)
-{
-	for (unsigned int i = 0; i < e->later->len; i++) {
-		struct later *l = &g_array_index(e->later, struct later, i);
-
-		split_add(e->split, l->gid, l->proc, l->ns, true);
-	}
-	g_array_set_size(e->later, 0);
+	return st->start_time * NSEC_PER_USER_TICK;
 }
 
 /* The group a process's time goes to. A process can lose its last
@@ -186,7 +143,7 @@ static struct proc *adopt_process(struct engine *e, pid_t tgid)
 	p = tasks_add_proc(e->tasks, tgid, g);
 	p->parent_tgid = st.ppid;
 	p->start_ns = start_ns(&st);
-	p->cut_ns = children_ns(&st);
+	p->cut_ns = settle_children_ns(&st);
 	p->cut_known = true;
 	p->last_cpu = st.processor;
 	/* what it ran before we knew of it is not ours to charge */
@@ -215,8 +172,6 @@ static void scan_thread(pid_t tgid, pid_t tid, void *data)
 		e->src->thread_runtime(tgid, tid, &t->runtime_last);
 }
 
-static void settle_exit(struct engine *e, struct proc *p);
-
 /* A process we track whose pid now names another process (its exit
  * event was lost): forget it; its unread tail is lost. */
 static bool pid_reused(struct engine *e, struct proc *p)
@@ -229,7 +184,8 @@ static bool pid_reused(struct engine *e, struct proc *p)
 	if (!p->start_ns)
 		return false;
 	diff = (int64_t)start_ns(&st) - (int64_t)p->start_ns;
-	return diff > (int64_t)(2 * TICK_NS) || diff < -(int64_t)(2 * TICK_NS);
+	return diff > (int64_t)(2 * NSEC_PER_USER_TICK) ||
+	       diff < -(int64_t)(2 * NSEC_PER_USER_TICK);
 }
 
 static void drop_vanished(struct engine *e)
@@ -248,7 +204,7 @@ static void drop_vanished(struct engine *e)
 		p->exit_gid = group_of_proc(e, p)->id;
 		tasks_detach_proc(e->tasks, p);
 		e->stats.unsettled_exits++;
-		settle_exit(e, p);
+		settle_exit(e->settle, p);
 	}
 }
 
@@ -306,7 +262,7 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 		/* its exit event was lost and the pid is reused already */
 		p->exit_gid = group_of_proc(e, p)->id;
 		tasks_detach_proc(e->tasks, p);
-		settle_exit(e, p);
+		settle_exit(e->settle, p);
 	}
 	if (creator)
 		g = creator->group;
@@ -344,14 +300,12 @@ static void on_exit_thread(struct engine *e, struct task *t)
 
 	if (p->split && !e->src->thread_runtime(p->tgid, t->tid, &rt) &&
 	    rt > t->runtime_last)
-		charge_later(e, t->group->id, p, rt - t->runtime_last);
+		settle_later(e->settle, t->group->id, p, rt - t->runtime_last);
 	remember_gone(e, t);
 	tasks_remove_thread(e->tasks, t);
 	if (proc_update_split(p) && !p->split)
 		e->src->process_clock(p->tgid, &p->clock_last);
 }
-
-static void settle_reaped(struct engine *e, struct proc *r);
 
 /* The last thread of a process exited: read what the zombie ran. */
 static void on_exit_process(struct engine *e, struct task *t)
@@ -366,10 +320,11 @@ static void on_exit_process(struct engine *e, struct task *t)
 		p->settled = true;
 		p->final_clock = final;
 		if (!p->split && final > p->clock_last)
-			charge_later(e, g->id, p, final - p->clock_last);
+			settle_later(e->settle, g->id, p,
+				     final - p->clock_last);
 		p->clock_last = final;
 		if (!e->src->read_stat(p->tgid, 0, &st))
-			p->final_cut_ns = children_ns(&st);
+			p->final_cut_ns = settle_children_ns(&st);
 	} else {
 		e->stats.unsettled_exits++;
 	}
@@ -379,10 +334,10 @@ static void on_exit_process(struct engine *e, struct task *t)
 		p->clock_last);
 	/* children it reaped before dying show in the zombie's cutime */
 	if (p->dying->len)
-		settle_reaped(e, p);
+		settle_reaped(e->settle, p);
 	remember_gone(e, t);
 	tasks_detach_proc(e->tasks, p);
-	settle_exit(e, p);
+	settle_exit(e->settle, p);
 }
 
 static void on_task_exit(struct engine *e, const struct pc_event *ev)
@@ -443,161 +398,6 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 	}
 	if (group_by_id(e->tree, gid))
 		split_sample(e->split, p, rec->cpu, rec->user, rec->period_ns);
-}
-
-/* ---- exit settlement ---- */
-
-/* What we already charged of an exited child (all of it if it was read
- * as a zombie). */
-static uint64_t charged_of(const struct proc *c)
-{
-	/* its carry is children time it had seen but not charged */
-	return (c->settled ? c->final_clock + c->final_cut_ns
-			   : c->clock_last + c->cut_ns) -
-	       c->cut_carry_ns;
-}
-
-static bool reaped(struct engine *e, const struct proc *c);
-
-/* p was reaped before we could read it, so its reaper will see in one
- * sum p's rest and that of every child p reaped since we last looked.
- * Children read as zombies are fully charged: their totals count as
- * explained. Children we could not read either travel with p to its
- * reaper, which shares what is left over among all of them by their
- * samples (a shell's rest is its command's, not its own). */
-static void hand_over_children(struct engine *e, struct proc *p,
-			       struct proc *reaper)
-{
-	while (p->dying->len) {
-		struct proc *c = g_ptr_array_steal_index(p->dying, 0);
-
-		if (!c->settled) {
-			g_ptr_array_add(reaper ? reaper->dying : e->orphans, c);
-			continue;
-		}
-		if (reaped(e, c))
-			p->cut_ns += charged_of(c);
-		g_ptr_array_add(e->retired, c);
-	}
-}
-
-/* An exited process waits in its reaper's list until the reaper's
- * children time shows it; with no tracked reaper it is an orphan. */
-static void settle_exit(struct engine *e, struct proc *p)
-{
-	struct proc *reaper = tasks_find_proc(e->tasks, p->parent_tgid);
-
-	if (reaper == p)
-		reaper = NULL;
-	if (!p->settled)
-		hand_over_children(e, p, reaper);
-	/* those left were read as zombies: charged in full */
-	while (p->dying->len)
-		g_ptr_array_add(e->retired,
-				g_ptr_array_steal_index(p->dying, 0));
-	if (reaper) {
-		g_ptr_array_add(reaper->dying, p);
-	} else {
-		g_debug("exit %d: parent %d not tracked", p->tgid,
-			p->parent_tgid);
-		g_ptr_array_add(e->orphans, p);
-	}
-}
-
-static bool reaped(struct engine *e, const struct proc *c)
-{
-	struct proc_stat st;
-
-	if (!c->settled)
-		return true; /* its clock was gone at its exit event */
-	if (e->src->read_stat(c->tgid, 0, &st))
-		return true;
-	return st.state != 'Z' && st.state != 'X';
-}
-
-static void charge_unsettled(struct engine *e, GPtrArray *unsettled,
-			     uint64_t total)
-{
-	uint64_t weight_sum = 0, left = total;
-
-	for (unsigned int i = 0; i < unsettled->len; i++)
-		weight_sum +=
-		    ((struct proc *)unsettled->pdata[i])->sampled_ns + 1;
-	for (unsigned int i = 0; i < unsettled->len; i++) {
-		struct proc *c = unsettled->pdata[i];
-		uint64_t share =
-		    (unsigned __int128)total * (c->sampled_ns + 1) / weight_sum;
-
-		if (i == unsettled->len - 1)
-			share = left;
-		left -= share;
-		g_debug("unread %d: %" G_GUINT64_FORMAT " to group %u", c->tgid,
-			share, c->exit_gid);
-		charge_later(e, c->exit_gid, c, share);
-	}
-}
-
-/* The reaper's children time grew by exactly the totals of the
- * children it reaped; what the children we read do not explain
- * belongs to those we could not read. Tick rounding is carried. */
-static void settle_reaped(struct engine *e, struct proc *r)
-{
-	g_autoptr(GPtrArray) done = g_ptr_array_new();
-	g_autoptr(GPtrArray) unsettled = g_ptr_array_new();
-	struct proc_stat st;
-	uint64_t known = 0;
-	int64_t left;
-	bool grew;
-
-	for (unsigned int i = 0; i < r->dying->len; i++) {
-		struct proc *c = r->dying->pdata[i];
-
-		if (!reaped(e, c))
-			continue;
-		g_ptr_array_add(done, c);
-		known += charged_of(c);
-		/* a child read as a zombie still hides the tick rounding of
-		 * its own children time */
-		if (!c->settled || c->final_cut_ns)
-			g_ptr_array_add(unsettled, c);
-	}
-	if (!done->len || e->src->read_stat(r->tgid, 0, &st))
-		return;
-	left = (int64_t)(children_ns(&st) - r->cut_ns) + r->cut_carry_ns -
-	       (int64_t)known;
-	g_debug("reaper %d: %u reaped (%u unread), children time "
-		"+%" G_GUINT64_FORMAT ", left over %" G_GINT64_FORMAT,
-		r->tgid, done->len, unsettled->len,
-		children_ns(&st) - r->cut_ns, left);
-	grew = children_ns(&st) > r->cut_ns;
-	r->cut_ns = children_ns(&st);
-	if (unsettled->len && grew && left + HALF_TICK_NS > 0) {
-		/* the reading is rounded down to a tick: charge what it most
-		 * likely hides too, and take it back from the next reading */
-		charge_unsettled(e, unsettled, left + HALF_TICK_NS);
-		left = -HALF_TICK_NS;
-	}
-	r->cut_carry_ns = CLAMP(left, -1000000000LL, CARRY_LIMIT_NS);
-	for (unsigned int i = 0; i < done->len; i++) {
-		g_ptr_array_remove_fast(r->dying, done->pdata[i]);
-		g_ptr_array_add(e->retired, done->pdata[i]);
-	}
-}
-
-/* Nobody we track reaps these: their unread tail is estimated from
- * their samples. */
-static void settle_orphans(struct engine *e)
-{
-	for (unsigned int i = 0; i < e->orphans->len; i++) {
-		struct proc *c = e->orphans->pdata[i];
-
-		if (c->settled)
-			continue;
-		g_debug("orphan %d (parent %d): estimated %" G_GUINT64_FORMAT,
-			c->tgid, c->parent_tgid, c->sampled_ns);
-		split_add(e->split, c->exit_gid, c, c->sampled_ns, true);
-	}
-	g_ptr_array_set_size(e->orphans, 0);
 }
 
 /* ---- the pass ---- */
@@ -688,7 +488,7 @@ static void measure_live(struct engine *e, bool full)
 		if (!idle)
 			measure_now(e, p);
 		if (p->dying->len)
-			settle_reaped(e, p);
+			settle_reaped(e->settle, p);
 	}
 }
 
@@ -707,12 +507,11 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	if (e->rescan)
 		engine_scan(e);
 	measure_live(e, full);
-	charge_exits(e);
-	settle_orphans(e);
+	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
 	record_groups(e, t_ns);
 	g_hash_table_remove_all(e->gone);
-	g_ptr_array_set_size(e->retired, 0);
+	settle_retire(e->settle);
 	e->stats.passes++;
 }
 
