@@ -36,6 +36,11 @@ void split_forget(struct proc *p);
 void split_add(struct split *s, unsigned int gid, const struct proc *p,
 	       uint64_t ns, bool exited);
 
+/* How much time sampled_ns of samples most likely stand for: perf loses
+ * some samples, so it is scaled by what exact clocks and samples of live
+ * processes said lately. */
+uint64_t split_time_of_samples(const struct split *s, uint64_t sampled_ns);
+
 /* Charge every bucket to its group (and thereby its ancestors). */
 void split_flush(struct split *s, struct group_tree *tree);
 

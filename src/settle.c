@@ -159,6 +159,28 @@ static void charge_unsettled(struct settle *s, GPtrArray *unsettled,
 	}
 }
 
+/* How much in [lo, lo + tick) the unread children most likely ran: the
+ * samples perf took of them since we last read them (unbiased over many
+ * children), else the middle of the window if the reading moved. */
+static int64_t likely_rest(const struct settle *s, GPtrArray *unsettled,
+			   int64_t lo, bool grew)
+{
+	uint64_t sampled = 0;
+	int64_t rest;
+
+	for (unsigned int i = 0; i < unsettled->len; i++) {
+		const struct proc *c = unsettled->pdata[i];
+
+		if (!c->settled)
+			sampled += c->sampled_ns;
+	}
+	if (sampled)
+		rest = (int64_t)split_time_of_samples(s->split, sampled);
+	else
+		rest = grew ? lo + HALF_TICK_NS : lo;
+	return CLAMP(rest, MAX(lo, 0), lo + (int64_t)TICK_NS);
+}
+
 /* The reaper's children time grew by exactly the totals of the
  * children it reaped; what the children we read do not explain
  * belongs to those we could not read. Tick rounding is carried. */
@@ -193,11 +215,14 @@ void settle_reaped(struct settle *s, struct proc *r)
 		settle_children_ns(&st) - r->cut_ns, left);
 	grew = settle_children_ns(&st) > r->cut_ns;
 	r->cut_ns = settle_children_ns(&st);
-	if (unsettled->len && grew && left + HALF_TICK_NS > 0) {
-		/* the reading is rounded down to a tick: charge what it most
-		 * likely hides too, and take it back from the next reading */
-		charge_unsettled(s, unsettled, left + HALF_TICK_NS);
-		left = -HALF_TICK_NS;
+	if (unsettled->len && left + (int64_t)TICK_NS > 0) {
+		/* the reading is rounded down to a tick: what is really left
+		 * is in [left, left + tick); whatever of it is charged now
+		 * is taken back from the next reading */
+		int64_t charge = likely_rest(s, unsettled, left, grew);
+
+		charge_unsettled(s, unsettled, charge);
+		left -= charge;
 	}
 	r->cut_carry_ns = CLAMP(left, -1000000000LL, CARRY_LIMIT_NS);
 	for (unsigned int i = 0; i < done->len; i++) {

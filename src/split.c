@@ -17,6 +17,9 @@ struct bucket {
 
 struct split {
 	unsigned int ncpu;
+	/* exact time of sampled live processes against their samples: how
+	 * much time one sampled ns stands for (perf misses some ticks) */
+	double exact_ns, sampled_ns;
 	GPtrArray *buckets; /* struct bucket * by group id, or NULL */
 };
 
@@ -120,6 +123,11 @@ void split_add(struct split *s, unsigned int gid, const struct proc *p,
 	if (!ns)
 		return;
 	b = bucket_of(s, gid);
+	if (p->sampled_ns && !exited) {
+		/* a decaying average over the last few thousand processes */
+		s->exact_ns = s->exact_ns * 0.999 + ns;
+		s->sampled_ns = s->sampled_ns * 0.999 + p->sampled_ns;
+	}
 	if (p->sampled_ns) {
 		spread(b->ns, p->weight, p->sampled_ns, n, ns);
 		if (exited) {
@@ -154,6 +162,13 @@ static void flush_bucket(struct split *s, struct bucket *b, struct group *g)
 	memset(b->exit_weight, 0, n * sizeof(uint64_t));
 	b->exit_weight_sum = 0;
 	b->exit_unsampled = 0;
+}
+
+uint64_t split_time_of_samples(const struct split *s, uint64_t sampled_ns)
+{
+	double ratio = s->sampled_ns > 0 ? s->exact_ns / s->sampled_ns : 1.0;
+
+	return (uint64_t)(sampled_ns * CLAMP(ratio, 0.5, 2.0));
 }
 
 void split_flush(struct split *s, struct group_tree *tree)

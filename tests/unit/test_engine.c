@@ -326,6 +326,27 @@ START_TEST(test_exit_reaped_before_event)
 }
 END_TEST
 
+START_TEST(test_samples_place_rest_within_tick)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	event(PC_FORK, 10, 12, 12);
+	spawn(12, 10, 0)->clock = 10 * MS;
+	pass();
+	/* it ran 13 ms more, perf saw them, and it was reaped unread: the
+	 * reading (20 ms) leaves 10..20 ms, the samples say 13 */
+	for (int i = 0; i < 13; i++)
+		sample(12, 12, 1, true, 1 * MS);
+	vanish(12);
+	fp(10)->cut += 23 * MS;
+	event(PC_EXIT, 0, 12, 12);
+	pass();
+	ck_assert_uint_eq(usage(g), 23 * MS);
+	ck_assert_uint_eq(g->user[1], 13 * MS);
+}
+END_TEST
+
 START_TEST(test_tick_rounding_is_carried)
 {
 	struct group *g = mkgroup("g");
@@ -646,6 +667,7 @@ int main(void)
 	tcase_add_test(tc, test_exit_read_as_zombie);
 	tcase_add_test(tc, test_exit_reaped_before_event);
 	tcase_add_test(tc, test_tick_rounding_is_carried);
+	tcase_add_test(tc, test_samples_place_rest_within_tick);
 	tcase_add_test(tc, test_orphan_estimated_from_samples);
 	tcase_add_test(tc, test_pid_reuse_after_lost_events);
 	tcase_add_test(tc, test_clock_backwards_means_reuse);
