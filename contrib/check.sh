@@ -70,9 +70,11 @@ build() {
 		echo "ok - build: $(basename "$dir")"
 }
 
+# Mounts a failed test left behind: only the tests' own (/tmp/cpuacctfs-*),
+# never a cpuacctfs someone runs on this machine.
 cleanup_leftovers() {
-	grep -E ' fuse\.cpuacctfs ' /proc/mounts | awk '{print $2}' |
-		while read -r m; do fusermount3 -uz "$m" 2>/dev/null; done
+	awk '$3 == "fuse.cpuacctfs" && $2 ~ "^/tmp/cpuacctfs-" {print $2}' \
+		/proc/mounts | while read -r m; do fusermount3 -uz "$m"; done
 }
 
 export -f unit_tap unit_valgrind build
