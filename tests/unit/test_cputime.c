@@ -6,6 +6,8 @@
 
 #include "cputime.h"
 
+#include "unit.h"
+
 struct split {
 	uint64_t ut;
 	uint64_t st;
@@ -232,11 +234,5 @@ static Suite *cputime_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(cputime_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_ENV);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(cputime_suite());
 }

@@ -13,6 +13,8 @@
 
 #include "engine.h"
 
+#include "unit.h"
+
 #define MS 1000000ULL
 #define TICK (10 * MS)
 #define MAX_PROCS 32
@@ -657,8 +659,6 @@ int main(void)
 {
 	Suite *s = suite_create("engine");
 	TCase *tc = tcase_create("world");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_scan_charges_nothing_of_the_past);
@@ -683,9 +683,5 @@ int main(void)
 	tcase_add_test(tc, test_idle_process_read_later);
 	tcase_add_test(tc, test_thread_id_reused_after_lost_exit);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

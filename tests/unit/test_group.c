@@ -5,6 +5,8 @@
 
 #include "group.h"
 
+#include "unit.h"
+
 static struct group_tree *tree;
 
 static void setup(void)
@@ -192,8 +194,6 @@ int main(void)
 {
 	Suite *s = suite_create("group");
 	TCase *tc = tcase_create("tree");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_root);
@@ -208,9 +208,5 @@ int main(void)
 	tcase_add_test(tc, test_record_history);
 	tcase_add_test(tc, test_is_ancestor);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -15,6 +15,8 @@
 
 #include "parse.h"
 
+#include "unit.h"
+
 /* The bytes of one write(), embedded NULs included. */
 #define BYTES(s) s, sizeof(s) - 1
 
@@ -405,11 +407,5 @@ static Suite *parse_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(parse_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_ENV);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(parse_suite());
 }

@@ -11,6 +11,8 @@
 
 #include "pidns.h"
 
+#include "unit.h"
+
 START_TEST(test_own_namespace)
 {
 	struct pidns ns;
@@ -95,15 +97,9 @@ int main(void)
 {
 	Suite *s = suite_create("pidns");
 	TCase *tc = tcase_create("namespaces");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_own_namespace);
 	tcase_add_test(tc, test_other_namespace);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -18,6 +18,8 @@
 #include "procconn.h"
 #include "procfs.h"
 
+#include "unit.h"
+
 #define NS_PER_MS 1000000ull
 
 static uint64_t now_ns(clockid_t clock)
@@ -498,11 +500,5 @@ static Suite *procfs_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(procfs_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(procfs_suite());
 }

@@ -7,6 +7,8 @@
 
 #include "render.h"
 
+#include "unit.h"
+
 /* Exact bytes, including length, so a missing or extra space fails. */
 #define ck_assert_gstring_eq(gs, literal)                                      \
 	do {                                                                   \
@@ -193,11 +195,5 @@ static Suite *render_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(render_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_ENV);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(render_suite());
 }

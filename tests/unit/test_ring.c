@@ -6,6 +6,8 @@
 
 #include "ring.h"
 
+#include "unit.h"
+
 /* g_autoptr() needs a type name without "struct". */
 typedef struct ring Ring;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Ring, ring_free)
@@ -301,11 +303,5 @@ static Suite *ring_suite(void)
 
 int main(void)
 {
-	SRunner *runner = srunner_create(ring_suite());
-	int failed;
-
-	srunner_run_all(runner, CK_ENV);
-	failed = srunner_ntests_failed(runner);
-	srunner_free(runner);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(ring_suite());
 }

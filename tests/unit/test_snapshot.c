@@ -5,6 +5,8 @@
 #include "files.h"
 #include "snapshot.h"
 
+#include "unit.h"
+
 static struct group_tree *tree;
 static struct task_table *tt;
 
@@ -133,8 +135,6 @@ int main(void)
 {
 	Suite *s = suite_create("snapshot");
 	TCase *tc = tcase_create("snapshot");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_files_of_a_group);
@@ -142,9 +142,5 @@ int main(void)
 	tcase_add_test(tc, test_membership_change_is_seen);
 	tcase_add_test(tc, test_stat_monotonic_across_reset);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }

@@ -4,6 +4,8 @@
 
 #include "split.h"
 
+#include "unit.h"
+
 #define MS 1000000ULL
 
 static struct group_tree *tree;
@@ -153,8 +155,6 @@ int main(void)
 {
 	Suite *s = suite_create("split");
 	TCase *tc = tcase_create("split");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_split_by_own_samples);
@@ -167,9 +167,5 @@ int main(void)
 	tcase_add_test(tc, test_flush_charges_ancestors_once);
 	tcase_add_test(tc, test_removed_group_is_skipped);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(s);
 }
