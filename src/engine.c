@@ -592,9 +592,11 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 	if (err)
 		return err;
 	p = t->proc;
-	/* time run so far stays where it was run: only this process needs
-	 * reading now, the rest waits for the next pass */
+	/* time run so far stays where it was run, and shows there before the
+	 * write returns: only this process needs reading now, the rest waits
+	 * for the next pass */
 	measure_now(e, p);
+	split_flush(e->split, e->tree);
 	if (whole_process)
 		for (unsigned int i = 0; i < p->threads->len; i++)
 			tasks_move(e->tasks, p->threads->pdata[i], g);
