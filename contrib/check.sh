@@ -77,7 +77,23 @@ cleanup_leftovers() {
 		/proc/mounts | while read -r m; do fusermount3 -uz "$m"; done
 }
 
-export -f unit_tap unit_valgrind build
+# README's first command, daemonized as a person would run it: the demo
+# group's cpuacct.usage must show the 2 s burn (at least 0.5 s of it).
+demo() {
+	local mnt=/tmp/cpuacctfs-demo out usage rc
+	out=$(MOUNTPOINT=$mnt BUILD_DIR=$1 bash "$top/contrib/demo.sh" 2>&1)
+	rc=$?
+	usage=$(awk 'f { print; exit } /demo\/cpuacct.usage$/ { f = 1 }' <<<"$out")
+	fusermount3 -u "$mnt" 2>/dev/null
+	if [ "$rc" -eq 0 ] && [ "${usage:-0}" -ge 500000000 ]; then
+		echo "ok - demo: contrib/demo.sh mounts a daemonized cpuacctfs, usage $usage"
+	else
+		echo "not ok - demo: contrib/demo.sh (status $rc, usage '$usage')"
+		tail -n 20 <<<"$out" | sed 's/^/# /'
+	fi
+}
+
+export -f unit_tap unit_valgrind build demo
 
 units() {
 	find "$1/tests/unit" -maxdepth 1 -type f -name 'test_*' -perm -u+x | sort
@@ -102,6 +118,8 @@ stage unit-asan 600 env ASAN_OPTIONS=detect_leaks=1 \
 # shellcheck disable=SC2046
 stage unit-valgrind 900 unit_valgrind $(units "$plain")
 
+stage demo 600 demo "$plain"
+cleanup_leftovers
 stage integration 900 bash "$top/tests/integration/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers

@@ -55,6 +55,8 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 			  size_t history_len, bool have_samples);
 void engine_free(struct engine *e);
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data);
+/* Whether perf samples arrive (else the split comes from /proc). */
+void engine_set_have_samples(struct engine *e, bool have_samples);
 
 struct group_tree *engine_tree(struct engine *e);
 struct task_table *engine_tasks(struct engine *e);

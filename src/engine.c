@@ -69,6 +69,11 @@ void engine_free(struct engine *e)
 	g_free(e);
 }
 
+void engine_set_have_samples(struct engine *e, bool have_samples)
+{
+	e->have_samples = have_samples;
+}
+
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
 {
 	e->drain = fn;

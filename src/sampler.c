@@ -166,9 +166,8 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 		sampler_free(s);
 		return NULL;
 	}
-	open_perf(s);
 	s->engine = engine_new(&engine_procfs_sources, procfs_possible_cpus(),
-			       cfg->history_len, s->perf != NULL);
+			       cfg->history_len, false);
 	engine_set_drain(s->engine, drain_all, s);
 	engine_scan(s->engine);
 	publish(s);
@@ -208,6 +207,12 @@ static gpointer sampler_main(gpointer data)
 
 int sampler_start(struct sampler *s)
 {
+	/* perf rings are not inherited by fork, so they are opened here,
+	 * after the daemon has detached */
+	g_mutex_lock(&s->engine_lock);
+	open_perf(s);
+	engine_set_have_samples(s->engine, s->perf != NULL);
+	g_mutex_unlock(&s->engine_lock);
 	s->timer_fd = open_timer(s->cfg.interval_ms);
 	if (s->timer_fd < 0)
 		return s->timer_fd;
