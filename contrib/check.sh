@@ -120,6 +120,8 @@ stage unit-valgrind 900 unit_valgrind $(units "$plain")
 
 stage demo 600 demo "$plain"
 cleanup_leftovers
+stage signals 300 bash "$top/tests/integration/signals.sh" "$plain/src/cpuacctfs"
+cleanup_leftovers
 stage integration 900 bash "$top/tests/integration/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers

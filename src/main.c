@@ -1,5 +1,6 @@
 /* main.c - options, mounting, and the lifetime of the daemon. */
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,11 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 	struct fuse_session *se;
 	int rc = 1;
 
+	/* a shell starts background jobs with SIGINT ignored, and libfuse
+	 * leaves ignored signals alone: asked to stop, we stop (SIGHUP keeps
+	 * what nohup chose) */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	se = fuse_session_new(args, fs_ops(), sizeof(*fs_ops()), fs);
 	if (!se) {
 		fs_free(fs);
