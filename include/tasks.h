@@ -86,6 +86,9 @@ struct group *proc_group(const struct proc *p);
 /* Recompute p->split from its threads' groups; true if it changed. */
 bool proc_update_split(struct proc *p);
 
+/* Sort a GArray of pid_t ascending, dropping repeats if unique. */
+void tasks_sort_ids(GArray *ids, bool unique);
+
 /* Sorted member ids of every group, indexed by group id: tids[id] and
  * tgids[id] are GArrays of pid_t (NULL for removed groups). */
 void tasks_members(const struct task_table *tt, unsigned int ngroups,

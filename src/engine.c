@@ -634,5 +634,4 @@ const struct engine_sources engine_procfs_sources = {
     .read_uids = procfs_read_uids,
     .tgid_of = procfs_tgid_of,
     .scan = procfs_scan,
-    .list_threads = procfs_list_threads,
 };

@@ -12,6 +12,7 @@
 
 #include "pidns.h"
 #include "procfs.h"
+#include "tasks.h"
 
 #define MAX_LEVELS 32
 
@@ -35,10 +36,14 @@ int pidns_of(pid_t pid, struct pidns *ns)
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
 	if (stat(path, &st) < 0)
 		return -ESRCH;
+	ns->ino = st.st_ino;
+	ns->level = 0;
+	/* the daemon's own namespace is the common case: no more reading */
+	if (pidns_is_own(ns))
+		return 0;
 	n = procfs_read_nspids(pid, ids, MAX_LEVELS);
 	if (n < 0)
 		return n;
-	ns->ino = st.st_ino;
 	ns->level = n - 1;
 	return 0;
 }
@@ -150,18 +155,10 @@ int pidns_from_ns(pid_t id, const struct pidns *ns, pid_t *tid)
 	return 0;
 }
 
-static gint pid_cmp(gconstpointer a, gconstpointer b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 GArray *pidns_translate(const GArray *host_ids, const struct pidns *ns)
 {
 	GArray *out =
 	    g_array_sized_new(FALSE, FALSE, sizeof(pid_t), host_ids->len);
-	unsigned int kept = 0;
 
 	for (unsigned int i = 0; i < host_ids->len; i++) {
 		pid_t id;
@@ -169,12 +166,6 @@ GArray *pidns_translate(const GArray *host_ids, const struct pidns *ns)
 		if (!pidns_to_ns(g_array_index(host_ids, pid_t, i), ns, &id))
 			g_array_append_val(out, id);
 	}
-	g_array_sort(out, pid_cmp);
-	for (unsigned int i = 0; i < out->len; i++)
-		if (!kept || g_array_index(out, pid_t, kept - 1) !=
-				 g_array_index(out, pid_t, i))
-			g_array_index(out, pid_t, kept++) =
-			    g_array_index(out, pid_t, i);
-	g_array_set_size(out, kept);
+	tasks_sort_ids(out, true);
 	return out;
 }

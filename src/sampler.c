@@ -21,7 +21,6 @@ struct sampler {
 	int timer_fd;
 	int stop_fd;
 	GThread *thread;
-	uint64_t lost_samples;
 	sampler_publish_fn on_publish;
 	void *on_publish_data;
 };
@@ -61,7 +60,9 @@ static void drain_all(void *data)
 	drain_events(s);
 	if (s->perf) {
 		perfsplit_drain(s->perf, on_sample, s->engine, &lost);
-		s->lost_samples += lost;
+		if (lost)
+			g_debug("perf dropped %" G_GUINT64_FORMAT " samples",
+				lost);
 	}
 }
 

@@ -144,18 +144,20 @@ static gint pid_cmp(gconstpointer a, gconstpointer b)
 	return (x > y) - (x < y);
 }
 
-static void dedup_sorted(GArray *ids)
+void tasks_sort_ids(GArray *ids, bool unique)
 {
 	unsigned int out = 0;
 
-	for (unsigned int i = 0; i < ids->len; i++) {
+	g_array_sort(ids, pid_cmp);
+	for (unsigned int i = 0; unique && i < ids->len; i++) {
 		pid_t id = g_array_index(ids, pid_t, i);
 
 		if (out && g_array_index(ids, pid_t, out - 1) == id)
 			continue;
 		g_array_index(ids, pid_t, out++) = id;
 	}
-	g_array_set_size(ids, out);
+	if (unique)
+		g_array_set_size(ids, out);
 }
 
 void tasks_members(const struct task_table *tt, unsigned int ngroups,
@@ -177,8 +179,7 @@ void tasks_members(const struct task_table *tt, unsigned int ngroups,
 	for (unsigned int id = 0; id < ngroups; id++) {
 		if (!tids[id])
 			continue;
-		g_array_sort(tids[id], pid_cmp);
-		g_array_sort(tgids[id], pid_cmp);
-		dedup_sorted(tgids[id]);
+		tasks_sort_ids(tids[id], false);
+		tasks_sort_ids(tgids[id], true);
 	}
 }

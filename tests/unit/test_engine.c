@@ -160,15 +160,6 @@ static int f_scan(procfs_thread_fn fn, void *data)
 	return 0;
 }
 
-static int f_threads(pid_t pid, procfs_thread_fn fn, void *data)
-{
-	struct fake_proc *p = live(pid);
-
-	for (int t = 0; p && t < p->nthreads; t++)
-		fn(pid, p->tids[t], data);
-	return p ? 0 : -ESRCH;
-}
-
 static const struct engine_sources fake_sources = {
     .process_clock = f_clock,
     .thread_runtime = f_runtime,
@@ -176,7 +167,6 @@ static const struct engine_sources fake_sources = {
     .read_uids = f_uids,
     .tgid_of = f_tgid_of,
     .scan = f_scan,
-    .list_threads = f_threads,
 };
 
 static const struct writer root_writer = {.pid = 1, .uid = 0};
