@@ -67,4 +67,8 @@ static inline enum cg_file files_ino_file(uint64_t ino)
 void files_render(const struct snapshot *snap, const struct snap_group *g,
 		  enum cg_file f, const struct pidns *reader, GString *out);
 
+/* tasks or cgroup.procs from a sorted list of ids. */
+void files_render_ids(const GArray *ids, const struct pidns *reader,
+		      GString *out);
+
 #endif

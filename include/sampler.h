@@ -4,7 +4,8 @@
  * handled as they arrive (so exiting processes are read while they are
  * zombies), and every interval it runs a pass and publishes a new
  * snapshot. Filesystem writes take the same lock for a moment; readers
- * never take it, they only grab the current snapshot.
+ * never take it, they only grab the current snapshot (and, for task
+ * lists, the events it does not show yet: evqueue.h).
  */
 #ifndef CPUACCTFS_SAMPLER_H
 #define CPUACCTFS_SAMPLER_H
@@ -35,9 +36,12 @@ void sampler_free(struct sampler *s); /* stops the thread */
 struct engine *sampler_lock(struct sampler *s);
 void sampler_unlock(struct sampler *s);
 
-/* Bring in queued events and publish, so a listing of tasks never
- * shows tasks that already exited. */
-void sampler_sync(struct sampler *s);
+/* Group gid's threads and processes as of now, without waiting for
+ * the engine: the current snapshot's lists with the fork and exit
+ * events it does not show yet, so a listing never shows a task that
+ * already exited. Both referenced (g_array_unref); false if no group. */
+bool sampler_members(struct sampler *s, unsigned int gid, GArray **tids,
+		     GArray **tgids);
 
 /* The current snapshot, referenced: snapshot_unref() when done. */
 struct snapshot *sampler_snapshot(struct sampler *s);

@@ -39,7 +39,8 @@ struct snap_group {
 struct snapshot {
 	gint refs;
 	uint64_t seq;
-	int64_t t_ns; /* CLOCK_MONOTONIC of the pass it shows */
+	uint64_t ev_seq; /* the last fork/exit event it shows (evqueue.h) */
+	int64_t t_ns;	 /* CLOCK_MONOTONIC of the pass it shows */
 	unsigned int ncpu;
 	unsigned int ngroups;	    /* length of groups[] */
 	struct snap_group **groups; /* by id; NULL for removed ids */

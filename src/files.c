@@ -54,8 +54,8 @@ static uint64_t total(const uint64_t *percpu, unsigned int ncpu)
 	return sum;
 }
 
-static void render_ids_of(GString *out, const GArray *ids,
-			  const struct pidns *reader)
+void files_render_ids(const GArray *ids, const struct pidns *reader,
+		      GString *out)
 {
 	g_autoptr(GArray) seen = NULL;
 
@@ -89,9 +89,9 @@ void files_render(const struct snapshot *snap, const struct snap_group *g,
 		snapshot_stat(snap, g, &ut, &st);
 		return render_stat(out, ut, st);
 	case CGF_TASKS:
-		return render_ids_of(out, g->tids, reader);
+		return files_render_ids(g->tids, reader, out);
 	case CGF_PROCS:
-		return render_ids_of(out, g->tgids, reader);
+		return files_render_ids(g->tgids, reader, out);
 	case CGF_NOTIFY_ON_RELEASE:
 		return render_flag(out, g->notify_on_release);
 	case CGF_CLONE_CHILDREN:

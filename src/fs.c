@@ -107,6 +107,21 @@ static const struct snap_group *group_of(const struct snapshot *snap,
 	return g;
 }
 
+/* Task lists are as of now (the snapshot and the events it lacks),
+ * the rest as of the snapshot. */
+static void render(struct sampler *s, const struct snapshot *snap,
+		   const struct snap_group *g, enum cg_file f,
+		   const struct pidns *reader, GString *out)
+{
+	g_autoptr(GArray) tids = NULL;
+	g_autoptr(GArray) tgids = NULL;
+
+	if ((f != CGF_TASKS && f != CGF_PROCS) ||
+	    !sampler_members(s, g->id, &tids, &tgids))
+		return files_render(snap, g, f, reader, out);
+	files_render_ids(f == CGF_TASKS ? tids : tgids, reader, out);
+}
+
 /* cgroupfs files report size 0, and so do ours, to the host. But the
  * page cache serves only up to the size: in cache mode every read, and
  * in a container its small tools' reads (busybox cat uses sendfile(2),
@@ -128,7 +143,7 @@ static double set_size(fuse_req_t req, const struct snapshot *snap,
 		reader = &ns;
 	}
 	text = g_string_new(NULL);
-	files_render(snap, g, f, reader, text);
+	render(sampler_of(req), snap, g, f, reader, text);
 	st->st_size = text->len;
 	return attr_timeout(req);
 }
@@ -294,11 +309,9 @@ static int render_open_file(struct sampler *s, struct open_file *of,
 	const struct snap_group *g;
 	struct pidns reader, *ns = NULL;
 
-	if (of->file == CGF_TASKS || of->file == CGF_PROCS) {
-		sampler_sync(s);
-		if (!pidns_of(reader_pid, &reader))
-			ns = &reader;
-	}
+	if ((of->file == CGF_TASKS || of->file == CGF_PROCS) &&
+	    !pidns_of(reader_pid, &reader))
+		ns = &reader;
 	snap = sampler_snapshot(s);
 	g = snapshot_group(snap, of->gid);
 	if (!g)
@@ -306,7 +319,7 @@ static int render_open_file(struct sampler *s, struct open_file *of,
 	if (!of->text)
 		of->text = g_string_sized_new(64);
 	g_string_truncate(of->text, 0);
-	files_render(snap, g, of->file, ns, of->text);
+	render(s, snap, g, of->file, ns, of->text);
 	return 0;
 }
 

@@ -7,12 +7,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evqueue.h"
+#include "members.h"
 #include "sampler.h"
 
 struct sampler {
 	struct sampler_config cfg;
 	struct engine *engine;
 	struct procconn *pc;
+	struct evqueue *events; /* between pc and the snapshots */
+	uint64_t ev_seq;	/* last event the engine has handled */
 	struct perfsplit *perf;
 	GMutex engine_lock;
 	GMutex snap_lock; /* guards only the pointer swap */
@@ -43,10 +47,16 @@ static void on_sample(const struct perf_rec *rec, void *data)
 	engine_sample(data, rec);
 }
 
+static int pull_events(void *pc, procconn_fn fn, void *data)
+{
+	return procconn_drain(pc, fn, data);
+}
+
 static void drain_events(struct sampler *s)
 {
-	int rc = procconn_drain(s->pc, on_event, s->engine);
+	int rc;
 
+	s->ev_seq = evqueue_deliver(s->events, on_event, s->engine, &rc);
 	if (rc < 0)
 		g_warning("proc connector: %s", g_strerror(-rc));
 }
@@ -73,10 +83,14 @@ static void publish(struct sampler *s)
 	/* s->snap is only replaced here, under the engine lock we hold */
 	next = snapshot_build(engine_tree(s->engine), engine_tasks(s->engine),
 			      s->snap, ++s->seq, sampler_now_ns());
+	next->ev_seq = s->ev_seq;
 	g_mutex_lock(&s->snap_lock);
 	old = s->snap;
 	s->snap = next;
 	g_mutex_unlock(&s->snap_lock);
+	/* after the swap: a reader holding the queue keeps what its
+	 * (older) snapshot lacks until it is done */
+	evqueue_trim(s->events, next->ev_seq);
 	if (s->on_publish)
 		s->on_publish(next, s->on_publish_data);
 	snapshot_unref(old);
@@ -113,11 +127,25 @@ void sampler_unlock(struct sampler *s)
 	g_mutex_unlock(&s->engine_lock);
 }
 
-void sampler_sync(struct sampler *s)
+bool sampler_members(struct sampler *s, unsigned int gid, GArray **tids,
+		     GArray **tgids)
 {
-	g_mutex_lock(&s->engine_lock);
-	drain_events(s);
-	sampler_unlock(s);
+	g_autoptr(snapshot_t) snap = NULL;
+	g_autoptr(GArray) pending = NULL;
+	const struct snap_group *g;
+
+	evqueue_hold(s->events);
+	snap = sampler_snapshot(s);
+	pending = evqueue_since(s->events, snap->ev_seq);
+	evqueue_release(s->events);
+	g = snapshot_group(snap, gid);
+	if (!g)
+		return false;
+	if (!members_now(g->tids, g->tgids, pending, tids, tgids)) {
+		*tids = g_array_ref(g->tids);
+		*tgids = g_array_ref(g->tgids);
+	}
+	return true;
 }
 
 static int open_timer(unsigned int interval_ms)
@@ -167,6 +195,12 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 		sampler_free(s);
 		return NULL;
 	}
+	s->events = evqueue_new(pull_events, s->pc);
+	if (!s->events) {
+		*err = -errno;
+		sampler_free(s);
+		return NULL;
+	}
 	s->engine = engine_new(&engine_procfs_sources, procfs_possible_cpus(),
 			       cfg->history_len, false);
 	engine_set_drain(s->engine, drain_all, s);
@@ -178,19 +212,20 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 static gpointer sampler_main(gpointer data)
 {
 	struct sampler *s = data;
-	struct pollfd fds[3] = {
+	struct pollfd fds[4] = {
 	    {.fd = procconn_fd(s->pc), .events = POLLIN},
 	    {.fd = s->timer_fd, .events = POLLIN},
 	    {.fd = s->stop_fd, .events = POLLIN},
+	    {.fd = evqueue_wake_fd(s->events), .events = POLLIN},
 	};
 	uint64_t ticks;
 
 	for (;;) {
-		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+		if (poll(fds, 4, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[2].revents)
 			break;
-		if (fds[0].revents) {
+		if (fds[0].revents || fds[3].revents) {
 			g_mutex_lock(&s->engine_lock);
 			drain_events(s);
 			g_mutex_unlock(&s->engine_lock);
@@ -242,6 +277,7 @@ void sampler_free(struct sampler *s)
 		close(s->stop_fd);
 	snapshot_unref(s->snap);
 	engine_free(s->engine);
+	evqueue_free(s->events);
 	if (s->perf)
 		perfsplit_close(s->perf);
 	if (s->pc)

@@ -1,13 +1,14 @@
 /* readbench - how many times per second small files can be read.
  *
- * usage: readbench [-p] [-v] -t THREADS -s SECONDS FILE...
+ * usage: readbench [-p] [-l] [-v] -t THREADS -s SECONDS FILE...
  *
  * Each thread reads the files round-robin, thread i starting at file i.
  * By default one read of a file is what cat(1) does: open(O_RDONLY),
  * read() into a 4 KiB buffer until it returns 0, close(). With -p every
  * thread opens every file once beforehand and one read is a pread() at
  * offset 0 (continued at later offsets only while the buffer comes back
- * full). Prints one line, "reads_per_sec N", on stdout.
+ * full). Prints one line, "reads_per_sec N", on stdout; with -l a second
+ * one, "latency_us p50 N p99 N max N", over every read of every thread.
  *
  * Every file is read once before the clock starts, so that a missing or
  * unreadable file fails the run at once (exit 1) and lookups are warm.
@@ -31,6 +32,7 @@
 
 #define BUF_SIZE 4096
 #define MAX_THREADS 1024
+#define LAT_BUCKETS 100000 /* 1 us each; the last one holds the rest */
 
 struct worker {
 	pthread_t thread;
@@ -41,24 +43,45 @@ struct worker {
 	uint64_t bytes;
 	int first_err; /* positive errno of the first failure */
 	const char *first_path;
+	uint32_t *lat;	 /* -l: reads per microsecond of latency */
+	uint64_t lat_max_ns;
 };
 
 static const char *const *files;
 static unsigned int nfiles;
 static bool use_pread;
+static bool want_latency;
 static atomic_bool stop;
 static pthread_barrier_t start_barrier;
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: readbench [-p] [-v] -t THREADS -s SECONDS FILE...\n"
+		"usage: readbench [-p] [-l] [-v] -t THREADS -s SECONDS FILE...\n"
 		"  -t N   reading threads (thread i starts at file i)\n"
 		"  -s S   seconds to measure (may be fractional)\n"
 		"  -p     keep files open, pread at offset 0 instead of\n"
 		"         open/read/close\n"
+		"  -l     also print read latency: p50, p99 and max\n"
 		"  -v     details on stderr\n"
 		"prints: reads_per_sec N\n");
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void note_latency(struct worker *w, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+
+	w->lat[us < LAT_BUCKETS ? us : LAT_BUCKETS - 1]++;
+	if (ns > w->lat_max_ns)
+		w->lat_max_ns = ns;
 }
 
 static double now(void)
@@ -133,10 +156,14 @@ static void *worker_main(void *arg)
 		return NULL;
 
 	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		uint64_t t0 = want_latency ? now_ns() : 0;
+
 		if (use_pread)
 			n = pread_whole(w->fds[i], buf);
 		else
 			n = read_whole(files[i], buf);
+		if (want_latency)
+			note_latency(w, now_ns() - t0);
 		if (n >= 0) {
 			w->reads++;
 			w->bytes += n;
@@ -189,6 +216,13 @@ static int prepare(struct worker *workers, unsigned int nthreads, bool verbose)
 			fprintf(stderr, "readbench: %s: %zd bytes\n", files[f],
 				n);
 	}
+	for (t = 0; want_latency && t < nthreads; t++) {
+		workers[t].lat = calloc(LAT_BUCKETS, sizeof(uint32_t));
+		if (!workers[t].lat) {
+			fprintf(stderr, "readbench: out of memory\n");
+			return 1;
+		}
+	}
 	if (!use_pread)
 		return 0;
 
@@ -217,6 +251,40 @@ static int prepare(struct worker *workers, unsigned int nthreads, bool verbose)
 	return 0;
 }
 
+/* The microsecond by which a share q of all reads had finished. */
+static unsigned int percentile(const uint64_t *all, uint64_t total, double q)
+{
+	uint64_t want = (uint64_t)(total * q), seen = 0;
+
+	for (unsigned int us = 0; us < LAT_BUCKETS; us++) {
+		seen += all[us];
+		if (seen > want)
+			return us;
+	}
+	return LAT_BUCKETS;
+}
+
+static void print_latency(const struct worker *workers, unsigned int n)
+{
+	uint64_t *all = calloc(LAT_BUCKETS, sizeof(uint64_t));
+	uint64_t total = 0, max_ns = 0;
+
+	if (!all)
+		return;
+	for (unsigned int t = 0; t < n; t++) {
+		for (unsigned int us = 0; us < LAT_BUCKETS; us++)
+			all[us] += workers[t].lat[us];
+		if (workers[t].lat_max_ns > max_ns)
+			max_ns = workers[t].lat_max_ns;
+	}
+	for (unsigned int us = 0; us < LAT_BUCKETS; us++)
+		total += all[us];
+	printf("latency_us p50 %u p99 %u max %.0f\n",
+	       percentile(all, total, 0.5), percentile(all, total, 0.99),
+	       max_ns / 1000.0);
+	free(all);
+}
+
 int main(int argc, char **argv)
 {
 	struct worker *workers;
@@ -230,7 +298,7 @@ int main(int argc, char **argv)
 	unsigned int t;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "t:s:pvh")) != -1) {
+	while ((opt = getopt(argc, argv, "t:s:plvh")) != -1) {
 		switch (opt) {
 		case 't':
 			errno = 0;
@@ -254,6 +322,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			use_pread = true;
+			break;
+		case 'l':
+			want_latency = true;
 			break;
 		case 'v':
 			verbose = true;
@@ -313,6 +384,8 @@ int main(int argc, char **argv)
 
 	rate = reads / (t1 - t0);
 	printf("reads_per_sec %.0f\n", rate);
+	if (want_latency)
+		print_latency(workers, nthreads);
 	fflush(stdout);
 	if (verbose)
 		fprintf(stderr,

@@ -753,6 +753,19 @@ SROW="%7s %9s %11s %7s %14s %14s %11s\n"
 IDLE_US=
 IDLE_WALL=
 declare -A RSS
+# latency_row TASKS: read latency of one group's tasks and cpuacct.usage
+# while the sampler follows TASKS tasks (readers must never wait for it).
+declare -A LAT
+latency_row() {
+	local f out line=""
+	for f in tasks cpuacct.usage; do
+		out=$("$READBENCH" -l -t 1 -s 1 "${SG[0]}/$f" 2>/dev/null |
+			awk '/^latency_us/ { print $3 "/" $5 "/" $7 }')
+		line+=" $f ${out:-ERR}"
+	done
+	LAT[$1]=$line
+}
+
 sample_row() {
 	local tasks=$1 c0 c1 w0 w1 cpu wall samples per marg pct rss
 	c0=$(daemon_cpu_us)
@@ -804,6 +817,7 @@ if want sampler; then
 	printf "$SROW" tasks window_s daemon_ms cpu_% us/task/sample \
 		marginal_us VmRSS_KiB
 	sample_row 0
+	latency_row 0
 	have=0
 	for want_n in "$N1" "$N2"; do
 		add=$(fit_tasks $((want_n - have)))
@@ -830,6 +844,13 @@ if want sampler; then
 			"$have tasks tracked $((SECONDS - t0)) s after the spawn began)"
 		sleep 1
 		sample_row "$have"
+		latency_row "$have"
+	done
+	echo "read latency in us (p50/p99/max, 1 thread, 1 s) of one group's files" \
+		"while the sampler follows the tasks (a pass takes the engine lock;" \
+		"reads must not wait for it):"
+	for n in $(printf '%s\n' "${!LAT[@]}" | sort -n); do
+		echo "  $n tasks:${LAT[$n]}"
 	done
 	if [[ ${RSS[0]} =~ ^[0-9]+$ ]]; then
 		for n in "${!RSS[@]}"; do

@@ -172,6 +172,28 @@ test_exit_disappears() {
 	check_lists "a killed 3-thread process" "$K" "$S" "$k2=B" "$s2=B"
 }
 
+# current_lists DIR: from a shell in DIR, fork and reap a child 100 times;
+# each time the child must be listed at once after the fork and gone at
+# once after the reap. Prints "ok" or the first miss.
+current_lists() {
+	sh -c 'echo $$ >"$1/cgroup.procs"
+	for i in $(seq 100); do
+		sleep 30 & c=$!
+		grep -qx "$c" "$1/tasks" || { echo "round $i: new child missing from tasks"; exit; }
+		grep -qx "$c" "$1/cgroup.procs" || { echo "round $i: new child missing from cgroup.procs"; exit; }
+		kill "$c"; wait "$c"
+		grep -qx "$c" "$1/tasks" && { echo "round $i: reaped child still in tasks"; exit; }
+		grep -qx "$c" "$1/cgroup.procs" && { echo "round $i: reaped child still in cgroup.procs"; exit; }
+	done
+	echo ok' sh "$1"
+}
+
+test_lists_current() {
+	both_groups
+	check_same "fork, list, reap, list: 100 rounds, no waiting" \
+		"$(current_lists "$K")" "$(current_lists "$S")"
+}
+
 test_many_sorted() {
 	local i p kp=() sp=() km="" sm=""
 	both_groups
@@ -195,3 +217,4 @@ run_test "membership: children forked after the move start in the group" test_fo
 run_test "membership: threads created after the move start in the group" test_threads_after_move
 run_test "membership: exited tasks disappear" test_exit_disappears
 run_test "membership: ids listed ascending" test_many_sorted
+run_test "membership: lists show forks and reaps at once" test_lists_current
