@@ -46,6 +46,7 @@ struct engine_stats {
 	uint64_t rescans;
 	uint64_t lost_samples;
 	uint64_t unsettled_exits;
+	uint64_t unmatched_runtime_ns; /* records of tasks never tracked */
 };
 
 struct engine;
@@ -56,6 +57,9 @@ void engine_free(struct engine *e);
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data);
 /* Whether perf samples arrive (else the split comes from /proc). */
 void engine_set_have_samples(struct engine *e, bool have_samples);
+/* Whether runtime records arrive (engine_runtime): then they alone say
+ * how much each task ran, and no clocks are read. */
+void engine_set_have_runtime(struct engine *e, bool have_runtime);
 
 struct group_tree *engine_tree(struct engine *e);
 struct task_table *engine_tasks(struct engine *e);
@@ -66,6 +70,12 @@ void engine_scan(struct engine *e);
 
 void engine_event(struct engine *e, const struct pc_event *ev);
 void engine_sample(struct engine *e, const struct perf_rec *rec);
+/* A runtime record (perfsplit_open_runtime). One of a task whose birth
+ * has not been seen yet waits for engine_runtime_retry, which the
+ * caller runs after bringing in events again; what is still unknown
+ * then is charged to the root. */
+void engine_runtime(struct engine *e, const struct perf_rec *rec);
+void engine_runtime_retry(struct engine *e);
 
 /* Measure tracked tasks and charge what they ran since the last pass;
  * t_ns (CLOCK_MONOTONIC) stamps the history records. Unless full,

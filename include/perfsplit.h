@@ -1,10 +1,14 @@
-/* perfsplit.h - where CPU time was spent: per-CPU cpu-clock sampling.
+/* perfsplit.h - where CPU time was spent, from system-wide perf rings.
  *
- * One software cpu-clock perf event per CPU (pid -1), each sample
- * naming the task, the CPU, the time, the period and whether the CPU
- * was in user or kernel mode. One fd per CPU whatever the task count.
- * The samples say how to split a task's exactly measured runtime over
- * CPUs and over user/system; they are never the runtime itself.
+ * Two kinds of ring, one fd per CPU whatever the task count:
+ * - cpu-clock sampling (perfsplit_open): each sample names the task,
+ *   the CPU, the time, the period and whether the CPU was in user or
+ *   kernel mode. Samples say how to split a task's runtime over CPUs and
+ *   over user/system; they are never the runtime itself.
+ * - the scheduler's sched_stat_runtime tracepoint (perfsplit_open_runtime):
+ *   every record is runtime the scheduler has just charged to a task on
+ *   a CPU, the very amounts cpuacct adds up, exited tasks' last
+ *   moments included.
  */
 #ifndef CPUACCTFS_PERFSPLIT_H
 #define CPUACCTFS_PERFSPLIT_H
@@ -14,11 +18,12 @@
 #include <sys/types.h>
 
 struct perf_rec {
-	pid_t pid; /* tgid */
+	pid_t pid; /* tgid (0 if unknown: runtime records of a non-current) */
 	pid_t tid;
 	int cpu;
 	bool user;	    /* sampled in user mode (else kernel) */
-	uint64_t period_ns; /* time this sample stands for */
+	bool remote;	    /* runtime of a task running on another CPU */
+	uint64_t period_ns; /* time this sample stands for; runtime: ns run */
 	uint64_t time_ns;   /* perf clock (CLOCK_MONOTONIC-like) */
 };
 
@@ -28,6 +33,11 @@ struct perfsplit;
  * is unavailable (the caller then splits by /proc's last CPU). */
 struct perfsplit *perfsplit_open(unsigned int period_us, int *err);
 void perfsplit_close(struct perfsplit *ps);
+
+/* The runtime records; NULL and *err = -errno when the tracepoint or
+ * perf is unavailable. Needs tracefs (mounted privately for a moment
+ * when it is not mounted). */
+struct perfsplit *perfsplit_open_runtime(int *err);
 
 /* fds to poll (one per CPU) */
 int perfsplit_nfds(const struct perfsplit *ps);

@@ -32,6 +32,10 @@ void settle_later(struct settle *s, unsigned int gid, struct proc *p,
  * zombie was read): queue it for its reaper. */
 void settle_exit(struct settle *s, struct proc *p);
 
+/* p has exited with all its time charged already (runtime records): it
+ * is freed at the end of the pass, like its exited children. */
+void settle_done(struct settle *s, struct proc *p);
+
 /* Explain r's children time by the exited children it reaped. */
 void settle_reaped(struct settle *s, struct proc *r);
 

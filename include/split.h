@@ -36,6 +36,13 @@ void split_forget(struct proc *p);
 void split_add(struct split *s, unsigned int gid, const struct proc *p,
 	       uint64_t ns, bool exited);
 
+/* ns that p ran on cpu, known exactly (a runtime record): only the mode
+ * is left to split, by p's samples since it was last charged, else like
+ * the group's other time of the pass. p NULL: an exited task's last
+ * moments (its exit, in the kernel). */
+void split_add_on_cpu(struct split *s, unsigned int gid, const struct proc *p,
+		      unsigned int cpu, uint64_t ns);
+
 /* How much time sampled_ns of samples most likely stand for: perf loses
  * some samples, so it is scaled by what exact clocks and samples of live
  * processes said lately. */

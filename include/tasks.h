@@ -23,6 +23,7 @@ struct task {
 	struct proc *proc;
 	struct group *group;
 	uint64_t runtime_last; /* ns; only while the process is split */
+	int run_cpu; /* where its last runtime record was made, or -1 */
 };
 
 struct proc {

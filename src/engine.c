@@ -10,6 +10,10 @@
  *   kernel's tick samples split cpuacct.stat.
  * - Exits: the zombie's clock is read on the EXIT event; what could not
  *   be read is settled from the reaper's children time (settle.c).
+ * - With runtime records (the scheduler's sched_stat_runtime tracepoint,
+ *   see perfsplit.h), how much and where are exact: each record charges
+ *   its task's group on its CPU, and none of the clock reading and
+ *   settling above is needed; samples only split the mode.
  */
 #include <errno.h>
 #include <string.h>
@@ -21,8 +25,8 @@
 /* A process perf never saw running is read only every this many passes. */
 #define IDLE_READ_PASSES 25
 
-/* A thread that left the tables during this pass: its late samples
- * still belong to its group. */
+/* A thread that left the tables lately: its late samples and runtime
+ * records still belong to its group. */
 struct gone {
 	unsigned int gid;
 	struct proc *proc; /* NULL once the process is settled and freed */
@@ -34,8 +38,11 @@ struct engine {
 	struct task_table *tasks;
 	struct split *split;   /* this pass's time, split, by group */
 	struct settle *settle; /* exited processes */
-	GHashTable *gone;      /* tid -> struct gone */
+	GHashTable *gone;      /* tid -> struct gone, left in this pass */
+	GHashTable *gone_old;  /* those of the pass before, proc NULL */
+	GArray *unmatched;     /* runtime records of tasks not known yet */
 	bool have_samples;
+	bool have_runtime;
 	bool rescan;
 	engine_drain_fn drain;
 	void *drain_data;
@@ -53,6 +60,8 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 	e->split = split_new(ncpu);
 	e->settle = settle_new(src, e->tasks, e->split);
 	e->gone = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	e->gone_old = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	e->unmatched = g_array_new(FALSE, FALSE, sizeof(struct perf_rec));
 	e->have_samples = have_samples;
 	return e;
 }
@@ -64,6 +73,8 @@ void engine_free(struct engine *e)
 	settle_free(e->settle);
 	split_free(e->split);
 	g_hash_table_destroy(e->gone);
+	g_hash_table_destroy(e->gone_old);
+	g_array_unref(e->unmatched);
 	tasks_free(e->tasks);
 	group_tree_free(e->tree);
 	g_free(e);
@@ -72,6 +83,11 @@ void engine_free(struct engine *e)
 void engine_set_have_samples(struct engine *e, bool have_samples)
 {
 	e->have_samples = have_samples;
+}
+
+void engine_set_have_runtime(struct engine *e, bool have_runtime)
+{
+	e->have_runtime = have_runtime;
 }
 
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
@@ -278,7 +294,7 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 	p->start_ns = ev->ts_ns;
 	p->last_cpu = ev->cpu;
 	p->cut_known = true; /* a new process has reaped nobody */
-	if (parent)
+	if (parent && !e->have_runtime)
 		read_reaper_baseline(e, parent);
 }
 
@@ -303,12 +319,13 @@ static void on_exit_thread(struct engine *e, struct task *t)
 	struct proc *p = t->proc;
 	uint64_t rt;
 
-	if (p->split && !e->src->thread_runtime(p->tgid, t->tid, &rt) &&
+	if (p->split && !e->have_runtime &&
+	    !e->src->thread_runtime(p->tgid, t->tid, &rt) &&
 	    rt > t->runtime_last)
 		settle_later(e->settle, t->group->id, p, rt - t->runtime_last);
 	remember_gone(e, t);
 	tasks_remove_thread(e->tasks, t);
-	if (proc_update_split(p) && !p->split)
+	if (proc_update_split(p) && !p->split && !e->have_runtime)
 		e->src->process_clock(p->tgid, &p->clock_last);
 }
 
@@ -345,6 +362,18 @@ static void on_exit_process(struct engine *e, struct task *t)
 	settle_exit(e->settle, p);
 }
 
+/* With runtime records the process's time is charged already. */
+static void on_exit_charged(struct engine *e, struct task *t)
+{
+	struct proc *p = t->proc;
+
+	p->exit_gid = t->group->id;
+	p->settled = true;
+	remember_gone(e, t);
+	tasks_detach_proc(e->tasks, p);
+	settle_done(e->settle, p);
+}
+
 static void on_task_exit(struct engine *e, const struct pc_event *ev)
 {
 	struct task *t = tasks_find(e->tasks, ev->pid);
@@ -356,6 +385,8 @@ static void on_task_exit(struct engine *e, const struct pc_event *ev)
 		t->proc->last_cpu = ev->cpu;
 	if (t->proc->threads->len > 1)
 		on_exit_thread(e, t);
+	else if (e->have_runtime)
+		on_exit_charged(e, t);
 	else
 		on_exit_process(e, t);
 }
@@ -403,6 +434,63 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 	}
 	if (group_by_id(e->tree, gid))
 		split_sample(e->split, p, rec->cpu, rec->user, rec->period_ns);
+}
+
+static const struct gone *find_gone(struct engine *e, pid_t tid)
+{
+	const struct gone *gone =
+	    g_hash_table_lookup(e->gone, GINT_TO_POINTER(tid));
+
+	return gone ? gone : g_hash_table_lookup(e->gone_old,
+						 GINT_TO_POINTER(tid));
+}
+
+/* false if the task is not known (yet) */
+static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
+{
+	struct task *t = tasks_find(e->tasks, rec->tid);
+	const struct gone *gone;
+
+	if (t) {
+		if (!rec->remote)
+			t->run_cpu = rec->cpu;
+		split_add_on_cpu(e->split, t->group->id, t->proc,
+				 (unsigned int)(t->run_cpu >= 0 ? t->run_cpu
+								: rec->cpu),
+				 rec->period_ns);
+		return true;
+	}
+	gone = find_gone(e, rec->tid);
+	if (!gone)
+		return false;
+	if (group_by_id(e->tree, gone->gid))
+		split_add_on_cpu(e->split, gone->gid, gone->proc,
+				 (unsigned int)rec->cpu, rec->period_ns);
+	return true;
+}
+
+void engine_runtime(struct engine *e, const struct perf_rec *rec)
+{
+	if (rec->tid <= 0 || rec->cpu < 0)
+		return; /* the idle task */
+	if (!charge_runtime(e, rec))
+		g_array_append_val(e->unmatched, *rec);
+}
+
+void engine_runtime_retry(struct engine *e)
+{
+	for (guint i = 0; i < e->unmatched->len; i++) {
+		const struct perf_rec *rec =
+		    &g_array_index(e->unmatched, struct perf_rec, i);
+
+		if (charge_runtime(e, rec))
+			continue;
+		/* never seen: a task we do not track, in the root */
+		e->stats.unmatched_runtime_ns += rec->period_ns;
+		split_add_on_cpu(e->split, 0, NULL, (unsigned int)rec->cpu,
+				 rec->period_ns);
+	}
+	g_array_set_size(e->unmatched, 0);
 }
 
 /* ---- the pass ---- */
@@ -464,7 +552,9 @@ static bool measure_process(struct engine *e, struct proc *p)
 
 static void measure_now(struct engine *e, struct proc *p)
 {
-	if (p->split) {
+	if (e->have_runtime) {
+		split_forget(p); /* its records are charged as they come */
+	} else if (p->split) {
 		measure_threads(e, p);
 		split_forget(p);
 	} else if (measure_process(e, p)) {
@@ -490,7 +580,9 @@ static void measure_live(struct engine *e, bool full)
 
 		if (!p->threads->len)
 			e->rescan = true; /* lost its threads: ask /proc */
-		if (!idle)
+		if (e->have_runtime)
+			split_forget(p);
+		else if (!idle)
 			measure_now(e, p);
 		if (p->dying->len)
 			settle_reaped(e->settle, p);
@@ -507,6 +599,24 @@ static void record_groups(struct engine *e, int64_t t_ns)
 	}
 }
 
+/* The processes of this pass's gone threads are freed now; the runtime
+ * record of a thread's very last moment can come a pass later. */
+static void age_gone(struct engine *e)
+{
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_remove_all(e->gone_old);
+	g_hash_table_iter_init(&it, e->gone);
+	while (g_hash_table_iter_next(&it, &key, &value)) {
+		struct gone *gone = value;
+
+		gone->proc = NULL;
+		g_hash_table_iter_steal(&it);
+		g_hash_table_insert(e->gone_old, key, gone);
+	}
+}
+
 void engine_pass(struct engine *e, int64_t t_ns, bool full)
 {
 	if (e->rescan)
@@ -515,7 +625,7 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
 	record_groups(e, t_ns);
-	g_hash_table_remove_all(e->gone);
+	age_gone(e);
 	settle_retire(e->settle);
 	e->stats.passes++;
 }
@@ -607,7 +717,7 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 			tasks_move(e->tasks, p->threads->pdata[i], g);
 	else
 		tasks_move(e->tasks, t, g);
-	if (proc_update_split(p))
+	if (proc_update_split(p) && !e->have_runtime)
 		rebaseline(e, p);
 	return 0;
 }

@@ -20,6 +20,7 @@ struct options {
 	unsigned int perf_period_us;
 	unsigned int history_len;
 	int no_perf;
+	int no_tracepoint;
 	int cache;
 };
 
@@ -32,6 +33,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("--perf-period=%u", perf_period_us, 0),
     OPT("--history=%u", history_len, 0),
     OPT("--no-perf", no_perf, 1),
+    OPT("--no-tracepoint", no_tracepoint, 1),
     OPT("--cache", cache, 1),
     FUSE_OPT_END};
 
@@ -47,6 +49,8 @@ static void usage(const char *prog)
 	    "    --perf-period=US     perf sampling period per CPU "
 	    "(default 1000)\n"
 	    "    --no-perf            split time per CPU from /proc only\n"
+	    "    --no-tracepoint      count time from process clocks, not\n"
+	    "                         the scheduler's sched_stat_runtime\n"
 	    "    --history=N          samples kept per group (default 512)\n"
 	    "    --cache              serve reads from the page cache "
 	    "(faster;\n"
@@ -153,6 +157,7 @@ int main(int argc, char **argv)
 	cfg = (struct sampler_config){.interval_ms = o.interval_ms,
 				      .perf_period_us = o.perf_period_us,
 				      .use_perf = !o.no_perf,
+				      .use_runtime = !o.no_tracepoint,
 				      .history_len = o.history_len};
 	s = sampler_new(&cfg, &err);
 	if (!s) {

@@ -1,4 +1,5 @@
-/* perfsplit.c - system-wide cpu-clock sampling, one ring per CPU.
+/* perfsplit.c - system-wide perf rings, one per CPU: cpu-clock samples
+ * and the scheduler's sched_stat_runtime tracepoint.
  *
  * The reader drains the rings on its own timer, so a ring holds about
  * a second of samples and wakes a poller only when half full.
@@ -8,11 +9,14 @@
 #include "perfsplit.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 
 #include <linux/perf_event.h>
@@ -34,6 +38,24 @@ struct sample_rec {
 	uint64_t period;
 };
 
+/* The tracepoint counts its runtime argument as the event's count, so
+ * with PERF_SAMPLE_PERIOD (and a period of 1) perf writes one sample per
+ * hit whose period is the runtime, instead of one per nanosecond. */
+#define RUNTIME_SAMPLE_TYPE                                                    \
+	(PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |                \
+	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW)
+
+/* What RUNTIME_SAMPLE_TYPE produces: the tracepoint's record follows. */
+struct raw_rec {
+	struct perf_event_header h;
+	uint32_t pid, tid;
+	uint64_t time;
+	uint32_t cpu, res;
+	uint64_t period;
+	uint32_t raw_size;
+	unsigned char raw[];
+} __attribute__((packed));
+
 /* PERF_RECORD_LOST and PERF_RECORD_LOST_SAMPLES both end in a count. */
 struct lost_rec {
 	struct perf_event_header h;
@@ -54,9 +76,17 @@ struct ring {
 	uint64_t mask;	  /* data size - 1 (a power of two) */
 };
 
+/* Where sched_stat_runtime keeps the charged task and the ns. */
+struct runtime_format {
+	unsigned int id;
+	unsigned int pid_off, runtime_off;
+};
+
 struct perfsplit {
 	int n;
 	struct ring *rings;
+	bool runtime; /* sched_stat_runtime records, not cpu-clock samples */
+	struct runtime_format fmt;
 };
 
 #define MIN_DATA_PAGES 8
@@ -75,17 +105,30 @@ static unsigned int data_pages(unsigned int period_us, size_t page)
 	return pages;
 }
 
-static int open_event(unsigned int period_us, int cpu, size_t data_size)
+/* One runtime record per scheduler update; a busy CPU makes tens of
+ * thousands a second, ~80 bytes each: 1 MiB lasts well over a pass. */
+#define RUNTIME_DATA_PAGES 256
+
+/* period_us 0: the runtime tracepoint (fmt), else cpu-clock sampling. */
+static int open_event(unsigned int period_us, const struct runtime_format *fmt,
+		      int cpu, size_t data_size)
 {
 	struct perf_event_attr attr;
 	long fd;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.size = sizeof(attr);
-	attr.type = PERF_TYPE_SOFTWARE;
-	attr.config = PERF_COUNT_SW_CPU_CLOCK;
-	attr.sample_period = (uint64_t)period_us * 1000u;
-	attr.sample_type = SAMPLE_TYPE;
+	if (period_us) {
+		attr.type = PERF_TYPE_SOFTWARE;
+		attr.config = PERF_COUNT_SW_CPU_CLOCK;
+		attr.sample_period = (uint64_t)period_us * 1000u;
+		attr.sample_type = SAMPLE_TYPE;
+	} else {
+		attr.type = PERF_TYPE_TRACEPOINT;
+		attr.config = fmt->id;
+		attr.sample_period = 1;
+		attr.sample_type = RUNTIME_SAMPLE_TYPE;
+	}
 	attr.disabled = 1;
 	attr.use_clockid = 1;
 	attr.clockid = CLOCK_MONOTONIC;
@@ -118,16 +161,19 @@ static void ring_close(struct ring *r)
 }
 
 /* Open and map CPU cpu's event; -ENODEV means the CPU is offline. */
-static int ring_open(struct ring *r, unsigned int period_us, int cpu)
+static int ring_open(struct ring *r, const struct perfsplit *ps,
+		     unsigned int period_us, int cpu)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t size = data_pages(period_us, page) * page;
+	size_t size = (ps->runtime ? RUNTIME_DATA_PAGES
+				   : data_pages(period_us, page)) *
+		      page;
 	int ret;
 
 	r->base = NULL;
 	r->len = page + size;
 	r->mask = size - 1;
-	r->fd = open_event(period_us, cpu, size);
+	r->fd = open_event(ps->runtime ? 0 : period_us, &ps->fmt, cpu, size);
 	if (r->fd < 0)
 		return r->fd;
 	ret = ring_map(r, page);
@@ -167,7 +213,7 @@ static int open_rings(struct perfsplit *ps, unsigned int period_us)
 
 	ps->rings = g_new0(struct ring, ncpu);
 	for (cpu = 0; cpu < ncpu; cpu++) {
-		ret = ring_open(&ps->rings[ps->n], period_us, (int)cpu);
+		ret = ring_open(&ps->rings[ps->n], ps, period_us, (int)cpu);
 		if (ret == -ENODEV) /* offline now: not counted */
 			continue;
 		if (ret < 0)
@@ -188,6 +234,88 @@ struct perfsplit *perfsplit_open(unsigned int period_us, int *err)
 	}
 	ps = g_new0(struct perfsplit, 1);
 	ret = open_rings(ps, period_us);
+	if (!ret)
+		ret = enable_all(ps);
+	if (ret < 0) {
+		perfsplit_close(ps);
+		*err = ret;
+		return NULL;
+	}
+	*err = 0;
+	return ps;
+}
+
+/* "field:u64 runtime;\toffset:16;" -> 16, from a tracepoint's format. */
+static int field_offset(const char *format, const char *decl)
+{
+	const char *field = strstr(format, decl);
+	const char *off = field ? strstr(field, "offset:") : NULL;
+	int value;
+
+	if (!off || sscanf(off, "offset:%d", &value) != 1)
+		return -1;
+	return value;
+}
+
+static char *read_text(const char *dir, const char *name)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+	char *text = NULL;
+
+	g_file_get_contents(path, &text, NULL, NULL);
+	return text;
+}
+
+static int runtime_format_in(const char *tracefs, struct runtime_format *fmt)
+{
+	g_autofree char *dir =
+	    g_build_filename(tracefs, "events/sched/sched_stat_runtime", NULL);
+	g_autofree char *id = read_text(dir, "id");
+	g_autofree char *format = read_text(dir, "format");
+	int pid_off, rt_off;
+
+	if (!id || !format)
+		return -ENOENT;
+	pid_off = field_offset(format, " pid;");
+	rt_off = field_offset(format, " runtime;");
+	if (pid_off < 0 || rt_off < 0 || !strstr(format, "u64 runtime;"))
+		return -EPROTO;
+	fmt->id = (unsigned int)atoi(id);
+	fmt->pid_off = (unsigned int)pid_off;
+	fmt->runtime_off = (unsigned int)rt_off;
+	return 0;
+}
+
+/* The tracepoint's id and layout, from tracefs wherever it is mounted,
+ * else from a private mount of it made for the moment. */
+static int runtime_format(struct runtime_format *fmt)
+{
+	char dir[] = "/tmp/cpuacctfs-tracefs.XXXXXX";
+	int ret;
+
+	if (!runtime_format_in("/sys/kernel/tracing", fmt) ||
+	    !runtime_format_in("/sys/kernel/debug/tracing", fmt))
+		return 0;
+	if (!mkdtemp(dir))
+		return -errno;
+	ret = mount("tracefs", dir, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		    NULL)
+		  ? -errno
+		  : runtime_format_in(dir, fmt);
+	umount2(dir, MNT_DETACH);
+	rmdir(dir);
+	return ret;
+}
+
+struct perfsplit *perfsplit_open_runtime(int *err)
+{
+	struct perfsplit *ps = g_new0(struct perfsplit, 1);
+	int ret;
+
+	ps->runtime = true;
+	ret = runtime_format(&ps->fmt);
+	if (!ret)
+		ret = open_rings(ps, 0);
 	if (!ret)
 		ret = enable_all(ps);
 	if (ret < 0) {
@@ -238,14 +366,43 @@ static void deliver_sample(const struct sample_rec *s, perfsplit_fn fn,
 	fn(&rec, data);
 }
 
+/* A sched_stat_runtime record: ns the scheduler just charged to a task
+ * (the one named in the record, normally the one running). */
+static int deliver_runtime(const struct perfsplit *ps, const struct raw_rec *r,
+			   perfsplit_fn fn, void *data)
+{
+	struct perf_rec rec = {.cpu = (int)r->cpu, .time_ns = r->time};
+	int32_t tid;
+
+	if (r->h.size < sizeof(*r) ||
+	    r->raw_size > r->h.size - sizeof(*r) ||
+	    ps->fmt.runtime_off + sizeof(uint64_t) > r->raw_size ||
+	    ps->fmt.pid_off + sizeof(tid) > r->raw_size)
+		return 0;
+	memcpy(&tid, r->raw + ps->fmt.pid_off, sizeof(tid));
+	memcpy(&rec.period_ns, r->raw + ps->fmt.runtime_off,
+	       sizeof(rec.period_ns));
+	if (rec.period_ns != r->period)
+		return 0; /* not the layout we know */
+	rec.tid = tid;
+	/* a wakeup can update the clock of another CPU's running task:
+	 * then cpu is where the update ran, not where the task did */
+	rec.remote = (pid_t)r->tid != tid;
+	rec.pid = rec.remote ? 0 : (pid_t)r->pid;
+	fn(&rec, data);
+	return 1;
+}
+
 /* One record already copied out of the ring: 1 if it was a sample. */
-static int handle_record(const void *buf, perfsplit_fn fn, void *data,
-			 uint64_t *lost)
+static int handle_record(const struct perfsplit *ps, const void *buf,
+			 perfsplit_fn fn, void *data, uint64_t *lost)
 {
 	const struct perf_event_header *h = buf;
 
 	switch (h->type) {
 	case PERF_RECORD_SAMPLE:
+		if (ps->runtime)
+			return deliver_runtime(ps, buf, fn, data);
 		if (h->size < sizeof(struct sample_rec))
 			return 0;
 		deliver_sample(buf, fn, data);
@@ -263,11 +420,11 @@ static int handle_record(const void *buf, perfsplit_fn fn, void *data,
 }
 
 /* Every record between our tail and the kernel's head. */
-static int ring_drain(struct ring *r, perfsplit_fn fn, void *data,
-		      uint64_t *lost)
+static int ring_drain(const struct perfsplit *ps, struct ring *r,
+		      perfsplit_fn fn, void *data, uint64_t *lost)
 {
 	struct perf_event_mmap_page *meta = r->base;
-	/* our records are 40 bytes; larger ones are skipped uncopied */
+	/* our records are 40-100 bytes; larger ones are skipped uncopied */
 	union {
 		struct perf_event_header h;
 		char bytes[256];
@@ -284,7 +441,7 @@ static int ring_drain(struct ring *r, perfsplit_fn fn, void *data,
 			break; /* cannot happen; do not spin on it */
 		if (buf.h.size <= sizeof(buf)) {
 			ring_copy(r, tail, &buf, buf.h.size);
-			n += handle_record(&buf, fn, data, lost);
+			n += handle_record(ps, &buf, fn, data, lost);
 		}
 		tail += buf.h.size;
 	}
@@ -300,7 +457,7 @@ int perfsplit_drain(struct perfsplit *ps, perfsplit_fn fn, void *data,
 	int i, n = 0;
 
 	for (i = 0; i < ps->n; i++)
-		n += ring_drain(&ps->rings[i], fn, data, &dropped);
+		n += ring_drain(ps, &ps->rings[i], fn, data, &dropped);
 	if (lost)
 		*lost = dropped;
 	return n;

@@ -18,6 +18,7 @@ struct sampler {
 	struct evqueue *events; /* between pc and the snapshots */
 	uint64_t ev_seq;	/* last event the engine has handled */
 	struct perfsplit *perf;
+	struct perfsplit *runtime; /* sched_stat_runtime records, or NULL */
 	GMutex engine_lock;
 	GMutex snap_lock; /* guards only the pointer swap */
 	struct snapshot *snap;
@@ -47,6 +48,11 @@ static void on_sample(const struct perf_rec *rec, void *data)
 	engine_sample(data, rec);
 }
 
+static void on_runtime(const struct perf_rec *rec, void *data)
+{
+	engine_runtime(data, rec);
+}
+
 static int pull_events(void *pc, procconn_fn fn, void *data)
 {
 	return procconn_drain(pc, fn, data);
@@ -73,6 +79,17 @@ static void drain_all(void *data)
 		if (lost)
 			g_debug("perf dropped %" G_GUINT64_FORMAT " samples",
 				lost);
+	}
+	if (s->runtime) {
+		/* samples first: they split the records' mode */
+		perfsplit_drain(s->runtime, on_runtime, s->engine, &lost);
+		if (lost)
+			g_warning("perf dropped %" G_GUINT64_FORMAT
+				  " runtime records: their time is lost",
+				  lost);
+		/* records of tasks born since the events above */
+		drain_events(s);
+		engine_runtime_retry(s->engine);
 	}
 }
 
@@ -174,9 +191,18 @@ static void open_perf(struct sampler *s)
 	if (!s->cfg.use_perf)
 		return;
 	s->perf = perfsplit_open(s->cfg.perf_period_us, &err);
-	if (!s->perf)
+	if (!s->perf) {
 		g_message("perf sampling unavailable (%s): splitting per CPU "
 			  "from /proc",
+			  g_strerror(-err));
+		return;
+	}
+	if (!s->cfg.use_runtime)
+		return;
+	s->runtime = perfsplit_open_runtime(&err);
+	if (!s->runtime)
+		g_message("sched_stat_runtime unavailable (%s): counting time "
+			  "from process clocks",
 			  g_strerror(-err));
 }
 
@@ -209,34 +235,60 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 	return s;
 }
 
+/* The fixed fds, then one per runtime ring: those wake us only when a
+ * ring is half full, long before it could overflow. */
+enum { FD_EVENTS, FD_TIMER, FD_STOP, FD_WAKE, FD_RINGS };
+
+static struct pollfd *poll_set(struct sampler *s, nfds_t *n)
+{
+	int rings = s->runtime ? perfsplit_nfds(s->runtime) : 0;
+	struct pollfd *fds = g_new0(struct pollfd, FD_RINGS + rings);
+
+	fds[FD_EVENTS].fd = procconn_fd(s->pc);
+	fds[FD_TIMER].fd = s->timer_fd;
+	fds[FD_STOP].fd = s->stop_fd;
+	fds[FD_WAKE].fd = evqueue_wake_fd(s->events);
+	for (int i = 0; i < rings; i++)
+		fds[FD_RINGS + i].fd = perfsplit_fd(s->runtime, i);
+	*n = FD_RINGS + rings;
+	for (nfds_t i = 0; i < *n; i++)
+		fds[i].events = POLLIN;
+	return fds;
+}
+
+static bool any_ring_ready(const struct pollfd *fds, nfds_t n)
+{
+	for (nfds_t i = FD_RINGS; i < n; i++)
+		if (fds[i].revents)
+			return true;
+	return false;
+}
+
 static gpointer sampler_main(gpointer data)
 {
 	struct sampler *s = data;
-	struct pollfd fds[4] = {
-	    {.fd = procconn_fd(s->pc), .events = POLLIN},
-	    {.fd = s->timer_fd, .events = POLLIN},
-	    {.fd = s->stop_fd, .events = POLLIN},
-	    {.fd = evqueue_wake_fd(s->events), .events = POLLIN},
-	};
+	nfds_t n;
+	g_autofree struct pollfd *fds = poll_set(s, &n);
 	uint64_t ticks;
 
 	for (;;) {
-		if (poll(fds, 4, -1) < 0 && errno != EINTR)
+		if (poll(fds, n, -1) < 0 && errno != EINTR)
 			break;
-		if (fds[2].revents)
+		if (fds[FD_STOP].revents)
 			break;
-		if (fds[0].revents || fds[3].revents) {
-			g_mutex_lock(&s->engine_lock);
-			drain_events(s);
-			g_mutex_unlock(&s->engine_lock);
-		}
-		if (fds[1].revents &&
-		    read(s->timer_fd, &ticks, sizeof(ticks)) > 0) {
-			g_mutex_lock(&s->engine_lock);
+		g_mutex_lock(&s->engine_lock);
+		if (any_ring_ready(fds, n))
 			drain_all(s);
-			engine_pass(s->engine, sampler_now_ns(), false);
-			sampler_unlock(s);
+		else if (fds[FD_EVENTS].revents || fds[FD_WAKE].revents)
+			drain_events(s);
+		if (!fds[FD_TIMER].revents ||
+		    read(s->timer_fd, &ticks, sizeof(ticks)) <= 0) {
+			g_mutex_unlock(&s->engine_lock);
+			continue;
 		}
+		drain_all(s);
+		engine_pass(s->engine, sampler_now_ns(), false);
+		sampler_unlock(s);
 	}
 	return NULL;
 }
@@ -248,6 +300,7 @@ int sampler_start(struct sampler *s)
 	g_mutex_lock(&s->engine_lock);
 	open_perf(s);
 	engine_set_have_samples(s->engine, s->perf != NULL);
+	engine_set_have_runtime(s->engine, s->runtime != NULL);
 	g_mutex_unlock(&s->engine_lock);
 	s->timer_fd = open_timer(s->cfg.interval_ms);
 	if (s->timer_fd < 0)
@@ -280,6 +333,8 @@ void sampler_free(struct sampler *s)
 	evqueue_free(s->events);
 	if (s->perf)
 		perfsplit_close(s->perf);
+	if (s->runtime)
+		perfsplit_close(s->runtime);
 	if (s->pc)
 		procconn_close(s->pc);
 	g_mutex_clear(&s->engine_lock);

@@ -126,6 +126,14 @@ void settle_exit(struct settle *s, struct proc *p)
 	}
 }
 
+void settle_done(struct settle *s, struct proc *p)
+{
+	while (p->dying->len)
+		g_ptr_array_add(s->retired,
+				g_ptr_array_steal_index(p->dying, 0));
+	g_ptr_array_add(s->retired, p);
+}
+
 static bool reaped(struct settle *s, const struct proc *c)
 {
 	struct proc_stat st;

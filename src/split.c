@@ -13,6 +13,7 @@ struct bucket {
 	uint64_t exit_weight_sum;
 	uint64_t exit_unsampled; /* time of exited processes never sampled */
 	int exit_cpu;		 /* where the last of those ran */
+	uint64_t *unknown_mode;	 /* [cpu]: runtime of unsampled processes */
 };
 
 struct split {
@@ -31,6 +32,7 @@ static void bucket_free(gpointer data)
 		return;
 	g_free(b->ns);
 	g_free(b->exit_weight);
+	g_free(b->unknown_mode);
 	g_free(b);
 }
 
@@ -84,6 +86,7 @@ static struct bucket *bucket_of(struct split *s, unsigned int gid)
 		b = g_new0(struct bucket, 1);
 		b->ns = g_new0(uint64_t, s->ncpu * 2);
 		b->exit_weight = g_new0(uint64_t, s->ncpu * 2);
+		b->unknown_mode = g_new0(uint64_t, s->ncpu);
 		s->buckets->pdata[gid] = b;
 	}
 	return b;
@@ -145,10 +148,71 @@ void split_add(struct split *s, unsigned int gid, const struct proc *p,
 	}
 }
 
+/* p's samples in user and in system mode: on cpu if it was seen there,
+ * else anywhere; false if it was not seen at all. */
+static bool mode_weights(const struct split *s, const struct proc *p,
+			 unsigned int cpu, uint64_t *user, uint64_t *sys)
+{
+	if (!p->sampled_ns)
+		return false;
+	*user = p->weight[cpu * 2 + USER];
+	*sys = p->weight[cpu * 2 + SYSTEM];
+	if (*user + *sys)
+		return true;
+	for (unsigned int c = 0; c < s->ncpu; c++) {
+		*user += p->weight[c * 2 + USER];
+		*sys += p->weight[c * 2 + SYSTEM];
+	}
+	return true;
+}
+
+void split_add_on_cpu(struct split *s, unsigned int gid, const struct proc *p,
+		      unsigned int cpu, uint64_t ns)
+{
+	struct bucket *b;
+	uint64_t user, sys, user_ns;
+
+	if (!ns || cpu >= s->ncpu)
+		return;
+	b = bucket_of(s, gid);
+	if (!p) {
+		b->ns[cpu * 2 + SYSTEM] += ns;
+	} else if (mode_weights(s, p, cpu, &user, &sys)) {
+		user_ns = (unsigned __int128)ns * user / (user + sys);
+		b->ns[cpu * 2 + USER] += user_ns;
+		b->ns[cpu * 2 + SYSTEM] += ns - user_ns;
+	} else {
+		b->unknown_mode[cpu] += ns;
+	}
+}
+
+/* Runtime of processes perf did not see ran in the modes the group's
+ * other time of the pass ran in; with none, in the kernel. */
+static void split_unknown_mode(struct split *s, struct bucket *b)
+{
+	uint64_t user = 0, sys = 0, user_ns;
+
+	for (unsigned int cpu = 0; cpu < s->ncpu; cpu++) {
+		user += b->ns[cpu * 2 + USER];
+		sys += b->ns[cpu * 2 + SYSTEM];
+	}
+	for (unsigned int cpu = 0; cpu < s->ncpu; cpu++) {
+		uint64_t ns = b->unknown_mode[cpu];
+
+		user_ns = user + sys ? (unsigned __int128)ns * user /
+					   (user + sys)
+				     : 0;
+		b->ns[cpu * 2 + USER] += user_ns;
+		b->ns[cpu * 2 + SYSTEM] += ns - user_ns;
+		b->unknown_mode[cpu] = 0;
+	}
+}
+
 static void flush_bucket(struct split *s, struct bucket *b, struct group *g)
 {
 	unsigned int n = s->ncpu * 2;
 
+	split_unknown_mode(s, b);
 	if (b->exit_unsampled && b->exit_weight_sum)
 		spread(b->ns, b->exit_weight, b->exit_weight_sum, n,
 		       b->exit_unsampled);

@@ -61,6 +61,7 @@ struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
 	t->tid = tid;
 	t->proc = p;
 	t->group = g;
+	t->run_cpu = -1;
 	g->ntasks++;
 	g->gen++;
 	g_ptr_array_add(p->threads, t);

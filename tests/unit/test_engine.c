@@ -645,6 +645,137 @@ START_TEST(test_idle_process_read_later)
 }
 END_TEST
 
+/* ---- runtime records (sched_stat_runtime) ---- */
+
+static void setup_runtime(void)
+{
+	setup();
+	engine_set_have_runtime(e, true);
+}
+
+static void runtime(pid_t tid, int cpu, uint64_t ns, bool remote)
+{
+	struct perf_rec rec = {.pid = remote ? 0 : tid,
+			       .tid = tid,
+			       .cpu = cpu,
+			       .remote = remote,
+			       .period_ns = ns};
+
+	engine_runtime(e, &rec);
+}
+
+/* Records say how much and where; samples only the mode; the process
+ * clock is never read (it says something else here on purpose). */
+START_TEST(test_runtime_charges_exactly)
+{
+	struct group *g = mkgroup("g");
+
+	ck_assert_int_eq(engine_attach(e, g->id, 10, true, &root_writer, 1), 0);
+	fp(10)->clock += 999 * MS;
+	sample(10, 10, 1, true, 1 * MS);
+	sample(10, 10, 1, false, 1 * MS);
+	runtime(10, 1, 30 * MS, false);
+	runtime(10, 0, 7 * MS, false); /* not sampled on 0: mode as on 1 */
+	pass();
+	ck_assert_uint_eq(usage(g), 37 * MS);
+	ck_assert_uint_eq(g->usage[1], 30 * MS);
+	ck_assert_uint_eq(g->user[1], 15 * MS);
+	ck_assert_uint_eq(g->usage[0], 7 * MS);
+	ck_assert_uint_eq(usage(root()), 37 * MS);
+}
+END_TEST
+
+/* A record made on another CPU (a wakeup updating a running task) is
+ * charged where the task was last seen running. */
+START_TEST(test_runtime_remote_goes_to_tasks_cpu)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	runtime(10, 1, 2 * MS, false);
+	runtime(10, 0, 3 * MS, true);
+	pass();
+	ck_assert_uint_eq(g->usage[1], 5 * MS);
+	ck_assert_uint_eq(g->usage[0], 0);
+}
+END_TEST
+
+/* The last moments of a task come after its exit event, even a pass
+ * later; they belong to its group, in system mode. */
+START_TEST(test_runtime_after_exit)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	event(PC_FORK, 10, 11, 11);
+	spawn(11, 10, 0);
+	sample(11, 11, 0, true, 1 * MS);
+	runtime(11, 0, 4 * MS, false);
+	event(PC_EXIT, 0, 11, 11);
+	vanish(11);
+	runtime(11, 0, 1 * MS, false);
+	pass();
+	ck_assert_uint_eq(usage(g), 5 * MS);
+	ck_assert_uint_eq(g->user[0], 5 * MS);
+	runtime(11, 0, 2 * MS, false);
+	pass();
+	ck_assert_uint_eq(usage(g), 7 * MS);
+	ck_assert_uint_eq(g->sys[0], 2 * MS);
+	/* two passes later nobody knows it: the root keeps it */
+	runtime(11, 1, 1 * MS, false);
+	engine_runtime_retry(e);
+	pass();
+	ck_assert_uint_eq(usage(g), 7 * MS);
+	ck_assert_uint_eq(usage(root()), 8 * MS);
+	ck_assert_uint_eq(engine_stats(e)->unmatched_runtime_ns, 1 * MS);
+}
+END_TEST
+
+/* A record can come before the fork event of its task: it waits for the
+ * retry, after the events are in. */
+START_TEST(test_runtime_before_fork_event)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	spawn(12, 10, 0);
+	runtime(12, 1, 6 * MS, false);
+	event(PC_FORK, 10, 12, 12);
+	engine_runtime_retry(e);
+	pass();
+	ck_assert_uint_eq(usage(g), 6 * MS);
+	ck_assert_uint_eq(engine_stats(e)->unmatched_runtime_ns, 0);
+}
+END_TEST
+
+/* Threads of one process in two groups: each record goes to its own
+ * thread's group, no schedstat reading needed. */
+START_TEST(test_runtime_threads_in_two_groups)
+{
+	struct group *g = mkgroup("g");
+	struct group *h = mkgroup("h");
+	struct fake_proc *p = spawn(30, 1, 0);
+
+	p->nthreads = 2;
+	p->tids[1] = 31;
+	event(PC_FORK, 1, 30, 30);
+	event(PC_FORK, 1, 31, 30);
+	engine_attach(e, g->id, 30, true, &root_writer, 1);
+	engine_attach(e, h->id, 31, false, &root_writer, 1);
+	runtime(30, 0, 10 * MS, false);
+	runtime(31, 1, 40 * MS, false);
+	pass();
+	ck_assert_uint_eq(usage(g), 10 * MS);
+	ck_assert_uint_eq(usage(h), 40 * MS);
+	/* the thread exits: the rest stays where it was */
+	p->nthreads = 1;
+	event(PC_EXIT, 0, 31, 30);
+	runtime(31, 1, 1 * MS, false);
+	pass();
+	ck_assert_uint_eq(usage(h), 41 * MS);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -672,6 +803,14 @@ int main(void)
 	tcase_add_test(tc, test_parent_equals_children);
 	tcase_add_test(tc, test_idle_process_read_later);
 	tcase_add_test(tc, test_thread_id_reused_after_lost_exit);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("runtime records");
+	tcase_add_checked_fixture(tc, setup_runtime, teardown);
+	tcase_add_test(tc, test_runtime_charges_exactly);
+	tcase_add_test(tc, test_runtime_remote_goes_to_tasks_cpu);
+	tcase_add_test(tc, test_runtime_after_exit);
+	tcase_add_test(tc, test_runtime_before_fork_event);
+	tcase_add_test(tc, test_runtime_threads_in_two_groups);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
