@@ -445,6 +445,25 @@ static const struct gone *find_gone(struct engine *e, pid_t tid)
 						 GINT_TO_POINTER(tid));
 }
 
+/* A remote record was made on another CPU than the task's: the task
+ * runs where it last made a record of its own, or where it was last
+ * sampled, as long as that is not here. */
+static unsigned int cpu_of_record(const struct engine *e, const struct task *t,
+				  const struct perf_rec *rec)
+{
+	int here = rec->cpu, ncpu = (int)e->tree->ncpu;
+
+	if (!rec->remote)
+		return (unsigned int)here;
+	if (t->run_cpu >= 0 && t->run_cpu != here)
+		return (unsigned int)t->run_cpu;
+	if (ncpu == 2)
+		return (unsigned int)!here;
+	if (t->proc->last_cpu >= 0 && t->proc->last_cpu != here)
+		return (unsigned int)t->proc->last_cpu;
+	return (unsigned int)here;
+}
+
 /* false if the task is not known (yet) */
 static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
 {
@@ -455,9 +474,7 @@ static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
 		if (!rec->remote)
 			t->run_cpu = rec->cpu;
 		split_add_on_cpu(e->split, t->group->id, t->proc,
-				 (unsigned int)(t->run_cpu >= 0 ? t->run_cpu
-								: rec->cpu),
-				 rec->period_ns);
+				 cpu_of_record(e, t, rec), rec->period_ns);
 		return true;
 	}
 	gone = find_gone(e, rec->tid);

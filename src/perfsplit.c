@@ -40,17 +40,16 @@ struct sample_rec {
 
 /* The tracepoint counts its runtime argument as the event's count, so
  * with PERF_SAMPLE_PERIOD (and a period of 1) perf writes one sample per
- * hit whose period is the runtime, instead of one per nanosecond. */
+ * hit whose period is the runtime, instead of one per nanosecond. The
+ * ring says the CPU; no time is needed: every record costs the task it
+ * describes, so it carries only what is used. */
 #define RUNTIME_SAMPLE_TYPE                                                    \
-	(PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |                \
-	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW)
+	(PERF_SAMPLE_TID | PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW)
 
 /* What RUNTIME_SAMPLE_TYPE produces: the tracepoint's record follows. */
 struct raw_rec {
 	struct perf_event_header h;
 	uint32_t pid, tid;
-	uint64_t time;
-	uint32_t cpu, res;
 	uint64_t period;
 	uint32_t raw_size;
 	unsigned char raw[];
@@ -74,6 +73,7 @@ struct ring {
 	size_t len;	  /* whole mapping */
 	const char *data; /* base + one page */
 	uint64_t mask;	  /* data size - 1 (a power of two) */
+	int cpu;
 };
 
 /* Where sched_stat_runtime keeps the charged task and the ns. */
@@ -106,8 +106,23 @@ static unsigned int data_pages(unsigned int period_us, size_t page)
 }
 
 /* One runtime record per scheduler update; a busy CPU makes tens of
- * thousands a second, ~80 bytes each: 1 MiB lasts well over a pass. */
-#define RUNTIME_DATA_PAGES 256
+ * thousands a second, ~80 bytes each. 8 MiB in all, at most 1 MiB and at
+ * least 128 KiB a CPU: several passes' worth, and a poll wakes the
+ * sampler at half full. */
+#define RUNTIME_PAGES_TOTAL 2048
+#define RUNTIME_MIN_PAGES 32
+#define RUNTIME_MAX_PAGES 256
+
+static unsigned int runtime_pages(void)
+{
+	unsigned int ncpu = procfs_possible_cpus();
+	unsigned int pages = RUNTIME_MIN_PAGES;
+
+	while (pages < RUNTIME_MAX_PAGES &&
+	       pages * 2 * (ncpu ? ncpu : 1) <= RUNTIME_PAGES_TOTAL)
+		pages *= 2;
+	return pages;
+}
 
 /* period_us 0: the runtime tracepoint (fmt), else cpu-clock sampling. */
 static int open_event(unsigned int period_us, const struct runtime_format *fmt,
@@ -165,7 +180,7 @@ static int ring_open(struct ring *r, const struct perfsplit *ps,
 		     unsigned int period_us, int cpu)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t size = (ps->runtime ? RUNTIME_DATA_PAGES
+	size_t size = (ps->runtime ? runtime_pages()
 				   : data_pages(period_us, page)) *
 		      page;
 	int ret;
@@ -213,6 +228,7 @@ static int open_rings(struct perfsplit *ps, unsigned int period_us)
 
 	ps->rings = g_new0(struct ring, ncpu);
 	for (cpu = 0; cpu < ncpu; cpu++) {
+		ps->rings[ps->n].cpu = (int)cpu;
 		ret = ring_open(&ps->rings[ps->n], ps, period_us, (int)cpu);
 		if (ret == -ENODEV) /* offline now: not counted */
 			continue;
@@ -368,10 +384,10 @@ static void deliver_sample(const struct sample_rec *s, perfsplit_fn fn,
 
 /* A sched_stat_runtime record: ns the scheduler just charged to a task
  * (the one named in the record, normally the one running). */
-static int deliver_runtime(const struct perfsplit *ps, const struct raw_rec *r,
-			   perfsplit_fn fn, void *data)
+static int deliver_runtime(const struct perfsplit *ps, int cpu,
+			   const struct raw_rec *r, perfsplit_fn fn, void *data)
 {
-	struct perf_rec rec = {.cpu = (int)r->cpu, .time_ns = r->time};
+	struct perf_rec rec = {.cpu = cpu};
 	int32_t tid;
 
 	if (r->h.size < sizeof(*r) ||
@@ -394,7 +410,7 @@ static int deliver_runtime(const struct perfsplit *ps, const struct raw_rec *r,
 }
 
 /* One record already copied out of the ring: 1 if it was a sample. */
-static int handle_record(const struct perfsplit *ps, const void *buf,
+static int handle_record(const struct perfsplit *ps, int cpu, const void *buf,
 			 perfsplit_fn fn, void *data, uint64_t *lost)
 {
 	const struct perf_event_header *h = buf;
@@ -402,7 +418,7 @@ static int handle_record(const struct perfsplit *ps, const void *buf,
 	switch (h->type) {
 	case PERF_RECORD_SAMPLE:
 		if (ps->runtime)
-			return deliver_runtime(ps, buf, fn, data);
+			return deliver_runtime(ps, cpu, buf, fn, data);
 		if (h->size < sizeof(struct sample_rec))
 			return 0;
 		deliver_sample(buf, fn, data);
@@ -441,7 +457,7 @@ static int ring_drain(const struct perfsplit *ps, struct ring *r,
 			break; /* cannot happen; do not spin on it */
 		if (buf.h.size <= sizeof(buf)) {
 			ring_copy(r, tail, &buf, buf.h.size);
-			n += handle_record(ps, &buf, fn, data, lost);
+			n += handle_record(ps, r->cpu, &buf, fn, data, lost);
 		}
 		tail += buf.h.size;
 	}

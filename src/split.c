@@ -237,8 +237,15 @@ uint64_t split_time_of_samples(const struct split *s, uint64_t sampled_ns)
 
 void split_flush(struct split *s, struct group_tree *tree)
 {
-	for (unsigned int gid = 0; gid < s->buckets->len; gid++)
-		if (s->buckets->pdata[gid])
-			flush_bucket(s, s->buckets->pdata[gid],
-				     group_by_id(tree, gid));
+	for (unsigned int gid = 0; gid < s->buckets->len; gid++) {
+		struct group *g = group_by_id(tree, gid);
+
+		if (!s->buckets->pdata[gid])
+			continue;
+		flush_bucket(s, s->buckets->pdata[gid], g);
+		if (!g) { /* removed: its id is never used again */
+			bucket_free(s->buckets->pdata[gid]);
+			s->buckets->pdata[gid] = NULL;
+		}
+	}
 }

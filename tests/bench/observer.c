@@ -1,0 +1,65 @@
+/* observer - what watching costs the watched: two workloads that make
+ * the scheduler update a task's runtime as often as possible.
+ *
+ * usage: observer
+ * Prints "clock_ns N" (one clock_gettime(CLOCK_THREAD_CPUTIME_ID): each
+ * updates the caller's runtime) and "pingpong_us N" (one round trip
+ * between two processes over pipes: two switches, two wakeups).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#define CALLS 1000000
+#define ROUNDS 100000
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double clock_calls(void)
+{
+	struct timespec ts;
+	double t0 = now();
+
+	for (int i = 0; i < CALLS; i++)
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (now() - t0) / CALLS * 1e9;
+}
+
+static double ping_pong(void)
+{
+	int ping[2], pong[2];
+	char c = 0;
+	double t0;
+
+	if (pipe(ping) || pipe(pong))
+		return -1;
+	if (fork() == 0) {
+		for (int i = 0; i < ROUNDS; i++)
+			if (read(ping[0], &c, 1) != 1 ||
+			    write(pong[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	t0 = now();
+	for (int i = 0; i < ROUNDS; i++)
+		if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+			return -1;
+	t0 = now() - t0;
+	wait(NULL);
+	return t0 / ROUNDS * 1e6;
+}
+
+int main(void)
+{
+	printf("clock_ns %.0f\n", clock_calls());
+	printf("pingpong_us %.2f\n", ping_pong());
+	return 0;
+}
