@@ -239,17 +239,12 @@ static int open_rings(struct perfsplit *ps, unsigned int period_us)
 	return ps->n ? 0 : -ENODEV;
 }
 
-struct perfsplit *perfsplit_open(unsigned int period_us, int *err)
+/* Open, map and enable every CPU's ring; ps is freed on failure. */
+static struct perfsplit *start_rings(struct perfsplit *ps,
+				     unsigned int period_us, int *err)
 {
-	struct perfsplit *ps;
-	int ret;
+	int ret = open_rings(ps, period_us);
 
-	if (!period_us) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	ps = g_new0(struct perfsplit, 1);
-	ret = open_rings(ps, period_us);
 	if (!ret)
 		ret = enable_all(ps);
 	if (ret < 0) {
@@ -259,6 +254,15 @@ struct perfsplit *perfsplit_open(unsigned int period_us, int *err)
 	}
 	*err = 0;
 	return ps;
+}
+
+struct perfsplit *perfsplit_open(unsigned int period_us, int *err)
+{
+	if (!period_us) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return start_rings(g_new0(struct perfsplit, 1), period_us, err);
 }
 
 /* "field:u64 runtime;\toffset:16;" -> 16, from a tracepoint's format. */
@@ -330,17 +334,12 @@ struct perfsplit *perfsplit_open_runtime(int *err)
 
 	ps->runtime = true;
 	ret = runtime_format(&ps->fmt);
-	if (!ret)
-		ret = open_rings(ps, 0);
-	if (!ret)
-		ret = enable_all(ps);
 	if (ret < 0) {
 		perfsplit_close(ps);
 		*err = ret;
 		return NULL;
 	}
-	*err = 0;
-	return ps;
+	return start_rings(ps, 0, err);
 }
 
 int perfsplit_nfds(const struct perfsplit *ps)

@@ -419,10 +419,9 @@ START_TEST(test_clock_backwards_means_reuse)
 }
 END_TEST
 
-START_TEST(test_thread_moved_alone)
+/* Process 30 in g, its second thread 31 moved alone to h. */
+static struct fake_proc *split_process(struct group *g, struct group *h)
 {
-	struct group *g = mkgroup("g");
-	struct group *h = mkgroup("h");
 	struct fake_proc *p = spawn(30, 1, 0);
 
 	p->nthreads = 2;
@@ -432,6 +431,15 @@ START_TEST(test_thread_moved_alone)
 	ck_assert_int_eq(engine_attach(e, g->id, 30, true, &root_writer, 1), 0);
 	ck_assert_int_eq(engine_attach(e, h->id, 31, false, &root_writer, 1),
 			 0);
+	return p;
+}
+
+START_TEST(test_thread_moved_alone)
+{
+	struct group *g = mkgroup("g");
+	struct group *h = mkgroup("h");
+	struct fake_proc *p = split_process(g, h);
+
 	p->runtime[0] += 10 * MS;
 	p->runtime[1] += 40 * MS;
 	p->clock += 50 * MS;
@@ -754,14 +762,8 @@ START_TEST(test_runtime_threads_in_two_groups)
 {
 	struct group *g = mkgroup("g");
 	struct group *h = mkgroup("h");
-	struct fake_proc *p = spawn(30, 1, 0);
+	struct fake_proc *p = split_process(g, h);
 
-	p->nthreads = 2;
-	p->tids[1] = 31;
-	event(PC_FORK, 1, 30, 30);
-	event(PC_FORK, 1, 31, 30);
-	engine_attach(e, g->id, 30, true, &root_writer, 1);
-	engine_attach(e, h->id, 31, false, &root_writer, 1);
 	runtime(30, 0, 10 * MS, false);
 	runtime(31, 1, 40 * MS, false);
 	pass();

@@ -4,15 +4,13 @@
 #include <glib.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/eventfd.h>
 
 #include "evqueue.h"
 #include "members.h"
 
 #include "unit.h"
-
-typedef struct evqueue EvQueue;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(EvQueue, evqueue_free)
 
 static struct pc_event fork_of(pid_t parent, pid_t pid, pid_t tgid)
 {
@@ -84,16 +82,42 @@ static void collect(const struct pc_event *ev, void *data)
 	g_array_append_val((GArray *)data, *ev);
 }
 
-START_TEST(test_deliver_in_order_once)
-{
-	struct fake f = {0};
-	g_autoptr(EvQueue) q = NULL;
-	g_autoptr(GArray) got = g_array_new(FALSE, FALSE,
-					    sizeof(struct pc_event));
-	int err;
+/* Every evqueue test: a fake source f, its queue q, and got, what the
+ * queue handed out. */
+static struct fake f;
+static struct evqueue *q;
+static GArray *got;
 
+static void setup(void)
+{
+	memset(&f, 0, sizeof(f));
 	f.pending = g_array_new(FALSE, FALSE, sizeof(struct pc_event));
 	q = evqueue_new(fake_pull, &f);
+	got = g_array_new(FALSE, FALSE, sizeof(struct pc_event));
+}
+
+static void teardown(void)
+{
+	evqueue_free(q);
+	g_array_free(f.pending, TRUE);
+	g_array_free(got, TRUE);
+}
+
+/* What a reader holding the queue gets after seq. */
+static GArray *since_of(uint64_t seq)
+{
+	GArray *out;
+
+	evqueue_hold(q);
+	out = evqueue_since(q, seq);
+	evqueue_release(q);
+	return out;
+}
+
+START_TEST(test_deliver_in_order_once)
+{
+	int err;
+
 	ck_assert_uint_eq(evqueue_deliver(q, collect, got, &err), 0);
 	fake_add(&f, fork_of(1, 10, 10));
 	fake_add(&f, exit_of(10, 10));
@@ -107,50 +131,36 @@ START_TEST(test_deliver_in_order_once)
 	/* nothing new: nothing handed out again */
 	ck_assert_uint_eq(evqueue_deliver(q, collect, got, &err), 2);
 	ck_assert_uint_eq(got->len, 2);
-	g_array_free(f.pending, TRUE);
 }
 END_TEST
 
 /* Delivered events stay for readers until a snapshot shows them. */
 START_TEST(test_since_keeps_until_trim)
 {
-	struct fake f = {0};
-	g_autoptr(EvQueue) q = NULL;
-	g_autoptr(GArray) sink = g_array_new(FALSE, FALSE,
-					     sizeof(struct pc_event));
 	GArray *since;
 	int err;
 
-	f.pending = g_array_new(FALSE, FALSE, sizeof(struct pc_event));
-	q = evqueue_new(fake_pull, &f);
 	fake_add(&f, fork_of(1, 10, 10));
 	fake_add(&f, fork_of(1, 11, 11));
 	fake_add(&f, exit_of(10, 10));
-	ck_assert_uint_eq(evqueue_deliver(q, collect, sink, &err), 3);
+	ck_assert_uint_eq(evqueue_deliver(q, collect, got, &err), 3);
 
-	evqueue_hold(q);
-	since = evqueue_since(q, 1);
-	evqueue_release(q);
+	since = since_of(1);
 	ck_assert_uint_eq(since->len, 2);
 	ck_assert_int_eq(g_array_index(since, struct pc_event, 0).pid, 11);
 	g_array_free(since, TRUE);
 
 	evqueue_trim(q, 2);
-	evqueue_hold(q);
-	since = evqueue_since(q, 0); /* an old snapshot: what is left */
-	evqueue_release(q);
+	since = since_of(0); /* an old snapshot: what is left */
 	ck_assert_uint_eq(since->len, 1);
 	ck_assert_int_eq(g_array_index(since, struct pc_event, 0).kind,
 			 PC_EXIT);
 	g_array_free(since, TRUE);
 
 	evqueue_trim(q, 3);
-	evqueue_hold(q);
-	since = evqueue_since(q, 3);
-	evqueue_release(q);
+	since = since_of(3);
 	ck_assert_uint_eq(since->len, 0);
 	g_array_free(since, TRUE);
-	g_array_free(f.pending, TRUE);
 }
 END_TEST
 
@@ -158,21 +168,13 @@ END_TEST
  * sampler still gets them, in order, after the ones before. */
 START_TEST(test_reader_pull_wakes_sampler)
 {
-	struct fake f = {0};
-	g_autoptr(EvQueue) q = NULL;
-	g_autoptr(GArray) got = g_array_new(FALSE, FALSE,
-					    sizeof(struct pc_event));
 	GArray *since;
 	eventfd_t v;
 	int err;
 
-	f.pending = g_array_new(FALSE, FALSE, sizeof(struct pc_event));
-	q = evqueue_new(fake_pull, &f);
 	ck_assert_int_lt(eventfd_read(evqueue_wake_fd(q), &v), 0);
 	fake_add(&f, fork_of(1, 20, 20));
-	evqueue_hold(q);
-	since = evqueue_since(q, 0);
-	evqueue_release(q);
+	since = since_of(0);
 	ck_assert_uint_eq(since->len, 1);
 	g_array_free(since, TRUE);
 	ck_assert_int_eq(eventfd_read(evqueue_wake_fd(q), &v), 0);
@@ -182,43 +184,29 @@ START_TEST(test_reader_pull_wakes_sampler)
 	ck_assert_uint_eq(got->len, 2);
 	ck_assert_int_eq(g_array_index(got, struct pc_event, 0).kind,
 			 PC_FORK);
-	g_array_free(f.pending, TRUE);
 }
 END_TEST
 
 START_TEST(test_pull_error_reported_once)
 {
-	struct fake f = {0};
-	g_autoptr(EvQueue) q = NULL;
-	g_autoptr(GArray) got = g_array_new(FALSE, FALSE,
-					    sizeof(struct pc_event));
 	int err;
 
-	f.pending = g_array_new(FALSE, FALSE, sizeof(struct pc_event));
-	q = evqueue_new(fake_pull, &f);
 	f.err = -EIO;
 	evqueue_deliver(q, collect, got, &err);
 	ck_assert_int_eq(err, -EIO);
 	f.err = 0;
 	evqueue_deliver(q, collect, got, &err);
 	ck_assert_int_eq(err, 0);
-	g_array_free(f.pending, TRUE);
 }
 END_TEST
 
 /* A burst far larger than usual is trimmed away completely. */
 START_TEST(test_big_burst_trimmed)
 {
-	struct fake f = {0};
-	g_autoptr(EvQueue) q = NULL;
-	g_autoptr(GArray) got = g_array_new(FALSE, FALSE,
-					    sizeof(struct pc_event));
 	GArray *since;
 	uint64_t last;
 	int err;
 
-	f.pending = g_array_new(FALSE, FALSE, sizeof(struct pc_event));
-	q = evqueue_new(fake_pull, &f);
 	for (int i = 0; i < 10000; i++)
 		fake_add(&f, fork_of(1, 100 + i, 100 + i));
 	last = evqueue_deliver(q, collect, got, &err);
@@ -226,12 +214,9 @@ START_TEST(test_big_burst_trimmed)
 	evqueue_trim(q, last);
 	fake_add(&f, exit_of(100, 100));
 	ck_assert_uint_eq(evqueue_deliver(q, collect, got, &err), 10001);
-	evqueue_hold(q);
-	since = evqueue_since(q, last);
-	evqueue_release(q);
+	since = since_of(last);
 	ck_assert_uint_eq(since->len, 1);
 	g_array_free(since, TRUE);
-	g_array_free(f.pending, TRUE);
 }
 END_TEST
 
@@ -346,15 +331,16 @@ END_TEST
 static Suite *members_suite(void)
 {
 	Suite *suite = suite_create("members");
-	TCase *q = tcase_create("evqueue");
+	TCase *eq = tcase_create("evqueue");
 	TCase *m = tcase_create("members_now");
 
-	tcase_add_test(q, test_deliver_in_order_once);
-	tcase_add_test(q, test_since_keeps_until_trim);
-	tcase_add_test(q, test_reader_pull_wakes_sampler);
-	tcase_add_test(q, test_pull_error_reported_once);
-	tcase_add_test(q, test_big_burst_trimmed);
-	suite_add_tcase(suite, q);
+	tcase_add_checked_fixture(eq, setup, teardown);
+	tcase_add_test(eq, test_deliver_in_order_once);
+	tcase_add_test(eq, test_since_keeps_until_trim);
+	tcase_add_test(eq, test_reader_pull_wakes_sampler);
+	tcase_add_test(eq, test_pull_error_reported_once);
+	tcase_add_test(eq, test_big_burst_trimmed);
+	suite_add_tcase(suite, eq);
 	tcase_add_test(m, test_untouched_lists_kept);
 	tcase_add_test(m, test_child_joins_creator);
 	tcase_add_test(m, test_thread_joins_leader);
