@@ -14,8 +14,7 @@
  * events: struct pc_event in arrival order. Returns false when none of
  * the events touches these lists (use them as they are); else true,
  * with new sorted lists in *tids_now and *tgids_now. */
-bool members_now(const GArray *tids, const GArray *tgids,
-		 const GArray *events, GArray **tids_now,
-		 GArray **tgids_now);
+bool members_now(const GArray *tids, const GArray *tgids, const GArray *events,
+		 GArray **tids_now, GArray **tgids_now);
 
 #endif

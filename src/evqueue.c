@@ -8,11 +8,11 @@ struct evqueue {
 	GMutex lock;
 	evqueue_pull_fn pull;
 	void *src;
-	GArray *events;	   /* struct pc_event, oldest first */
-	uint64_t first;	   /* number of events->data[0] */
-	uint64_t handed;   /* last number handed to the sampler */
-	int pull_err;	   /* kept for the sampler to report */
-	int wake_fd;	   /* eventfd: a reader pulled events */
+	GArray *events;	 /* struct pc_event, oldest first */
+	uint64_t first;	 /* number of events->data[0] */
+	uint64_t handed; /* last number handed to the sampler */
+	int pull_err;	 /* kept for the sampler to report */
+	int wake_fd;	 /* eventfd: a reader pulled events */
 };
 
 struct evqueue *evqueue_new(evqueue_pull_fn pull, void *src)
@@ -83,13 +83,11 @@ uint64_t evqueue_deliver(struct evqueue *q, procconn_fn fn, void *data,
 	if (upto > q->handed) {
 		guint from = q->handed + 1 - q->first;
 
-		batch = g_array_sized_new(FALSE, FALSE,
-					  sizeof(struct pc_event),
+		batch = g_array_sized_new(FALSE, FALSE, sizeof(struct pc_event),
 					  q->events->len - from);
-		g_array_append_vals(batch, &g_array_index(q->events,
-							 struct pc_event,
-							 from),
-				    q->events->len - from);
+		g_array_append_vals(
+		    batch, &g_array_index(q->events, struct pc_event, from),
+		    q->events->len - from);
 		q->handed = upto;
 	}
 	handed = q->handed;
@@ -112,8 +110,8 @@ void evqueue_trim(struct evqueue *q, uint64_t seq)
 		/* a burst grew the array: give the memory back */
 		if (!q->events->len && n > 4096) {
 			g_array_unref(q->events);
-			q->events = g_array_new(FALSE, FALSE,
-						sizeof(struct pc_event));
+			q->events =
+			    g_array_new(FALSE, FALSE, sizeof(struct pc_event));
 		}
 	}
 	g_mutex_unlock(&q->lock);
@@ -139,9 +137,8 @@ GArray *evqueue_since(struct evqueue *q, uint64_t seq)
 	guint from = seq >= q->first ? seq + 1 - q->first : 0;
 
 	if (from < q->events->len)
-		g_array_append_vals(out,
-				    &g_array_index(q->events, struct pc_event,
-						   from),
-				    q->events->len - from);
+		g_array_append_vals(
+		    out, &g_array_index(q->events, struct pc_event, from),
+		    q->events->len - from);
 	return out;
 }

@@ -48,10 +48,9 @@ static void apply(GHashTable *tids, GHashTable *tgids,
 
 	switch (ev->kind) {
 	case PC_FORK:
-		if (!g_hash_table_contains(tids,
-					   GINT_TO_POINTER(process
-							       ? ev->parent_pid
-							       : ev->tgid)))
+		if (!g_hash_table_contains(
+			tids,
+			GINT_TO_POINTER(process ? ev->parent_pid : ev->tgid)))
 			return;
 		g_hash_table_add(tids, GINT_TO_POINTER(ev->pid));
 		if (process)
@@ -86,8 +85,8 @@ static GArray *sorted_of(GHashTable *set)
 	return ids;
 }
 
-bool members_now(const GArray *tids, const GArray *tgids,
-		 const GArray *events, GArray **tids_now, GArray **tgids_now)
+bool members_now(const GArray *tids, const GArray *tgids, const GArray *events,
+		 GArray **tids_now, GArray **tgids_now)
 {
 	g_autoptr(GHashTable) tid_set = NULL;
 	g_autoptr(GHashTable) tgid_set = NULL;
