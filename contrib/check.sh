@@ -125,6 +125,11 @@ cleanup_leftovers
 stage integration 900 bash "$top/tests/integration/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
+# the fallback that counts from process clocks, where no tracepoint is
+stage integration-clocks 900 env IT_LABEL=integration-clocks \
+	IT_DAEMON_ARGS=--no-tracepoint \
+	bash "$top/tests/integration/run.sh" "$plain/src/cpuacctfs"
+cleanup_leftovers
 stage integration-asan 900 env IT_LABEL=integration-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	bash "$top/tests/integration/run.sh" "$asan/src/cpuacctfs"
