@@ -42,10 +42,18 @@ struct group {
 	struct ring *history;
 	uint64_t gen;	       /* bumped on every change a reader can see */
 	uint64_t recorded_gen; /* gen of the newest history record */
+	uint64_t serial;       /* unique for ever, unlike the id */
 };
+
+/* Ids of removed groups are reused, oldest first, once more than this
+ * many are free: so arrays by id stay as long as the most groups ever
+ * alive plus this, and an id comes back only long after its removal. */
+#define GROUP_ID_REUSE_AFTER 1024
 
 struct group_tree {
 	GPtrArray *by_id; /* struct group * or NULL once removed */
+	GQueue free_ids;  /* removed ids, oldest first */
+	uint64_t serials; /* the last serial handed out */
 	unsigned int ncpu;
 	size_t history_len;
 	char *release_agent;

@@ -1,7 +1,8 @@
 /* fs.c - a thin FUSE low-level layer over snapshots and control calls.
  *
- * Inode numbers are derived from (group id, file), and group ids are
- * never reused, so no inode table or lookup counts are needed. Files
+ * Inode numbers are derived from (group id, file), and a group id comes
+ * back only long after its group was removed (group.h), with a new
+ * generation, so no inode table or lookup counts are needed. Files
  * report size 0 like cgroupfs and are opened with direct I/O, so every
  * read reaches us and is rendered from the newest snapshot.
  */
@@ -35,6 +36,7 @@ struct open_file {
 	gint refs;
 	GMutex lock; /* readers sharing one file description */
 	unsigned int gid;
+	uint64_t serial; /* the group opened, should its id come back */
 	enum cg_file file;
 	GString *text;
 };
@@ -153,6 +155,7 @@ static void reply_entry(fuse_req_t req, const struct snapshot *snap,
 {
 	struct fuse_entry_param e = {
 	    .ino = files_ino(g->id, f),
+	    .generation = g->serial,
 	    .entry_timeout = attr_timeout(req),
 	};
 
@@ -181,6 +184,23 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	reply_entry(req, snap, p, f);
 }
 
+/* A file or directory of a removed group, still open somewhere: cgroupfs
+ * lets fstat succeed (reads then fail with ENODEV), so we answer with
+ * what we can still tell, its kind and mode. */
+static void reply_gone_attr(fuse_req_t req, fuse_ino_t ino)
+{
+	enum cg_file f = files_ino_file(ino);
+	struct stat st = {.st_ino = ino, .st_nlink = 1, .st_blksize = 4096};
+
+	if (f == CGF_DIR) {
+		st.st_mode = S_IFDIR | 0755;
+		st.st_nlink = 2;
+	} else {
+		st.st_mode = S_IFREG | files_info(f)->mode;
+	}
+	fuse_reply_attr(req, &st, 0);
+}
+
 static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
@@ -191,7 +211,7 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 
 	g = group_of(snap, ino, &f);
 	if (!g)
-		return (void)fuse_reply_err(req, ENOENT);
+		return reply_gone_attr(req, ino);
 	fill_stat(g, f, &st);
 	fuse_reply_attr(req, &st, set_size(req, snap, g, f, &st));
 }
@@ -277,10 +297,11 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	g_autoptr(snapshot_t) snap = sampler_snapshot(sampler_of(req));
+	const struct snap_group *g = NULL;
 	struct open_file *of;
 	enum cg_file f;
 
-	if (!group_of(snap, ino, &f))
+	if (!(g = group_of(snap, ino, &f)))
 		return (void)fuse_reply_err(req, ENOENT);
 	if (f == CGF_DIR)
 		return (void)fuse_reply_err(req, EISDIR);
@@ -290,6 +311,7 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	of->refs = 1;
 	g_mutex_init(&of->lock);
 	of->gid = files_ino_gid(ino);
+	of->serial = g->serial;
 	of->file = f;
 	g_mutex_lock(&fs_of(req)->files_lock);
 	fi->fh = ++fs_of(req)->last_fh;
@@ -314,7 +336,8 @@ static int render_open_file(struct sampler *s, struct open_file *of,
 		ns = &reader;
 	snap = sampler_snapshot(s);
 	g = snapshot_group(snap, of->gid);
-	if (!g)
+	/* removed, or even removed and its id given to a new group */
+	if (!g || (of->serial && g->serial != of->serial))
 		return -ENODEV;
 	if (!of->text)
 		of->text = g_string_sized_new(64);

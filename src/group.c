@@ -42,7 +42,7 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 {
 	struct group *g = g_new0(struct group, 1);
 
-	g->id = tree->by_id->len;
+	g->serial = ++tree->serials;
 	g->name = g_strdup(name);
 	g->parent = parent;
 	g->children = g_ptr_array_new();
@@ -54,7 +54,13 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 	g->sys = g_new0(uint64_t, tree->ncpu);
 	g->stat = stat_state_new();
 	g->history = ring_new(tree->history_len);
-	g_ptr_array_add(tree->by_id, g);
+	if (tree->free_ids.length > GROUP_ID_REUSE_AFTER) {
+		g->id = GPOINTER_TO_UINT(g_queue_pop_head(&tree->free_ids));
+		tree->by_id->pdata[g->id] = g;
+	} else {
+		g->id = tree->by_id->len;
+		g_ptr_array_add(tree->by_id, g);
+	}
 	if (parent) {
 		/* children inherit both flags, as cgroup v1 does */
 		g->notify_on_release = parent->notify_on_release;
@@ -100,6 +106,7 @@ void group_tree_free(struct group_tree *tree)
 			group_free(g);
 	}
 	g_ptr_array_free(tree->by_id, TRUE);
+	g_queue_clear(&tree->free_ids);
 	g_free(tree->release_agent);
 	g_free(tree);
 }
@@ -158,6 +165,7 @@ int group_rmdir(struct group_tree *tree, struct group *g)
 	g_ptr_array_remove(g->parent->children, g);
 	g->parent->gen++;
 	tree->by_id->pdata[g->id] = NULL;
+	g_queue_push_tail(&tree->free_ids, GUINT_TO_POINTER(g->id));
 	tree->gen++;
 	group_free(g);
 	return 0;

@@ -16,6 +16,7 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->refs = 1;
 	sg->gen = g->gen;
 	sg->id = g->id;
+	sg->serial = g->serial;
 	sg->parent_id = g->parent ? g->parent->id : g->id;
 	sg->name = g_strdup(g->name);
 	sg->mode = g->mode;
@@ -78,7 +79,7 @@ static struct snap_group *snap_group_of(const struct group *g,
 	struct snap_group *old =
 	    prev && g->id < prev->ngroups ? prev->groups[g->id] : NULL;
 
-	if (old && old->gen == g->gen) {
+	if (old && old->serial == g->serial && old->gen == g->gen) {
 		g_atomic_int_inc(&old->refs);
 		return old;
 	}
@@ -186,7 +187,7 @@ bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
 	if (x == y)
 		return id != 0 ||
 		       strcmp(a->release_agent, b->release_agent) == 0;
-	if (!x || !y)
+	if (!x || !y || x->serial != y->serial)
 		return false;
 	return memcmp(x->usage, y->usage, bytes) == 0 &&
 	       memcmp(x->user, y->user, bytes) == 0 &&

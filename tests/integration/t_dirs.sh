@@ -118,6 +118,33 @@ test_nested() {
 run_test "dirs: mkdir errors (EEXIST, EINVAL newline, ENOENT)" test_mkdir_errors
 run_test "dirs: rmdir EBUSY with a task or a subgroup" test_rmdir_busy
 run_test "dirs: create, unlink, symlink, link, mkfifo" test_create_unlink
+# held_open GROUP: open GROUP/sub's cpuacct.usage and GROUP/sub, remove
+# sub, then fstat both and read and write the file: what each gives.
+held_open() {
+	mkdir "$1/sub" || return
+	perl -MErrno -e '
+		my ($dir, $file) = @ARGV;
+		open(my $f, "+<", $file) or die "open: $!";
+		opendir(my $d, $dir) or die "opendir: $!";
+		rmdir $dir or die "rmdir: $!";
+		my @st = stat($f);
+		print "fstat file: ", (@st ? sprintf("%o nlink %d size %d", $st[2], $st[3], $st[7]) : "$!"), "\n";
+		@st = stat($d);
+		print "fstat dir: ", (@st ? sprintf("%o", $st[2]) : "$!"), "\n";
+		my $buf;
+		my $n = sysread($f, $buf, 4096);
+		print "read: ", (defined $n ? "$n bytes" : ($!{ENODEV} ? "ENODEV" : "$!")), "\n";
+		$n = syswrite($f, "0\n");
+		print "write: ", (defined $n ? "ok" : ($!{ENODEV} ? "ENODEV" : "$!")), "\n";
+	' "$1/sub" "$1/sub/cpuacct.usage"
+}
+
+test_removed_but_open() {
+	both_groups
+	check_same "a removed group's files, still open" "$(held_open "$K")" "$(held_open "$S")"
+}
+
 run_test "dirs: rename within parent, onto sibling, across parents, files" test_rename
 run_test "dirs: rmdir of a fresh empty group" test_rmdir_empty
 run_test "dirs: nested mkdir -p depth 5 and rmdir back" test_nested
+run_test "dirs: files of a removed group held open: fstat works, read ENODEV" test_removed_but_open

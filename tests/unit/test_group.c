@@ -1,6 +1,7 @@
 /* test_group.c - the tree, the charge path and the hierarchy sums. */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "group.h"
@@ -190,6 +191,37 @@ START_TEST(test_is_ancestor)
 }
 END_TEST
 
+/* Groups made and removed for ever keep the id space (and every array
+ * by id) bounded; an id comes back only after GROUP_ID_REUSE_AFTER
+ * other removals, oldest first, and serials never repeat. */
+START_TEST(test_ids_reused_late)
+{
+	unsigned int first = 0, max_id = 0;
+	uint64_t last_serial = 0;
+	char name[32];
+
+	for (int i = 0; i < 3 * GROUP_ID_REUSE_AFTER; i++) {
+		struct group *g;
+
+		snprintf(name, sizeof(name), "g%d", i);
+		g = mk(group_root(tree), name);
+		ck_assert_uint_gt(g->serial, last_serial);
+		last_serial = g->serial;
+		if (i == 0)
+			first = g->id;
+		/* the first id is the oldest free one when reuse starts */
+		if (i == GROUP_ID_REUSE_AFTER + 1)
+			ck_assert_uint_eq(g->id, first);
+		if (g->id > max_id)
+			max_id = g->id;
+		ck_assert_ptr_eq(group_by_id(tree, g->id), g);
+		ck_assert_int_eq(group_rmdir(tree, g), 0);
+	}
+	ck_assert_uint_le(max_id, GROUP_ID_REUSE_AFTER + 1);
+	ck_assert_uint_le(tree->by_id->len, GROUP_ID_REUSE_AFTER + 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("group");
@@ -197,6 +229,7 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_root);
+	tcase_add_test(tc, test_ids_reused_late);
 	tcase_add_test(tc, test_charge_walks_to_root);
 	tcase_add_test(tc, test_parent_is_sum_of_children);
 	tcase_add_test(tc, test_reset_only_self);

@@ -1,5 +1,6 @@
 /* test_snapshot.c - snapshots of the tree and the files rendered from them. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "files.h"
@@ -92,6 +93,36 @@ START_TEST(test_unchanged_groups_are_shared)
 }
 END_TEST
 
+/* A new group given a removed group's id never shows the old group's
+ * copy, even if its gen happens to be the same. */
+START_TEST(test_reused_id_not_shared)
+{
+	struct group *old = NULL, *g = NULL;
+	struct snapshot *s1, *s2;
+	unsigned int id;
+	char name[32];
+
+	group_mkdir(tree, group_root(tree), "old", 0755, &old);
+	id = old->id;
+	s1 = snapshot_build(tree, tt, NULL, 1, 0);
+	group_rmdir(tree, old);
+	for (int i = 0; i < GROUP_ID_REUSE_AFTER; i++) {
+		snprintf(name, sizeof(name), "t%d", i);
+		group_mkdir(tree, group_root(tree), name, 0755, &g);
+		group_rmdir(tree, g);
+	}
+	group_mkdir(tree, group_root(tree), "new", 0755, &g);
+	ck_assert_uint_eq(g->id, id);
+	g->gen = snapshot_group(s1, id)->gen;
+	s2 = snapshot_build(tree, tt, s1, 2, 0);
+	ck_assert_ptr_ne(snapshot_group(s1, id), snapshot_group(s2, id));
+	ck_assert_str_eq(snapshot_group(s2, id)->name, "new");
+	ck_assert(!snapshot_group_same(s1, s2, id));
+	snapshot_unref(s1);
+	snapshot_unref(s2);
+}
+END_TEST
+
 START_TEST(test_membership_change_is_seen)
 {
 	struct group *a = NULL;
@@ -139,6 +170,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_files_of_a_group);
 	tcase_add_test(tc, test_unchanged_groups_are_shared);
+	tcase_add_test(tc, test_reused_id_not_shared);
 	tcase_add_test(tc, test_membership_change_is_seen);
 	tcase_add_test(tc, test_stat_monotonic_across_reset);
 	suite_add_tcase(s, tc);
