@@ -3,7 +3,8 @@
  * Like the kernel's cpuacct, a charge is added to the task's group and
  * to every ancestor on one walk to the root, so a parent always holds
  * its own tasks' time plus all of its descendants', per CPU, exactly.
- * Group ids are never reused; the root is id 0.
+ * Group ids come back long after their group is removed (see
+ * GROUP_ID_REUSE_AFTER); serials never do. The root is id 0.
  */
 #ifndef CPUACCTFS_GROUP_H
 #define CPUACCTFS_GROUP_H
