@@ -22,7 +22,13 @@ best() {
 }
 
 row() {
-	printf '%-34s %12s %14s\n' "$1" "$(best clock_ns)" "$(best pingpong_us)"
+	printf '%-34s %12s %14s' "$1" "$(best clock_ns)" "$(best pingpong_us)"
+}
+
+# cpu_ms PID: CPU time the process has used, in ms
+cpu_ms() {
+	awk '{ print ($14 + $15) * 1000 / ticks }' ticks="$(getconf CLK_TCK)" \
+		"/proc/$1/stat"
 }
 
 with_daemon() {
@@ -30,14 +36,21 @@ with_daemon() {
 	pid=$!
 	for _ in $(seq 50); do [ -e "$mnt/cpuacct.usage" ] && break; sleep 0.1; done
 	sleep 0.5
+	local c0 t0
+	c0=$(cpu_ms "$pid") t0=$(date +%s%N)
 	row "cpuacctfs $*"
+	awk -v c="$(($(cpu_ms "$pid" | cut -d. -f1) - ${c0%.*}))" \
+		-v t="$((($(date +%s%N) - t0) / 1000000))" \
+		'BEGIN { printf "   %6d ms (%.1f%%)\n", c, 100 * c / t }'
 	fusermount3 -u "$mnt"
 	wait "$pid"
 	pid=
 }
 
 echo "== observer cost: what the daemon adds to the measured workloads (best of 3, CPU 0) =="
-printf '%-34s %12s %14s\n' "" "clock_ns" "pingpong_us"
+printf '%-34s %12s %14s   %s\n' "" "clock_ns" "pingpong_us" \
+	"daemon CPU meanwhile"
 row "no daemon"
+echo
 with_daemon
 with_daemon --no-tracepoint
