@@ -29,6 +29,8 @@
  * records still belong to its group. */
 struct gone {
 	unsigned int gid;
+	int run_cpu;	   /* the thread's, see struct task */
+	int last_cpu;	   /* its process's */
 	struct proc *proc; /* NULL once the process is settled and freed */
 };
 
@@ -268,6 +270,8 @@ static void remember_gone(struct engine *e, struct task *t)
 	struct gone *gone = g_new(struct gone, 1);
 
 	gone->gid = t->group->id;
+	gone->run_cpu = t->run_cpu;
+	gone->last_cpu = t->proc->last_cpu;
 	gone->proc = t->proc;
 	g_hash_table_replace(e->gone, GINT_TO_POINTER(t->tid), gone);
 }
@@ -445,22 +449,22 @@ static const struct gone *find_gone(struct engine *e, pid_t tid)
 						 GINT_TO_POINTER(tid));
 }
 
-/* A remote record was made on another CPU than the task's: the task
- * runs where it last made a record of its own, or where it was last
- * sampled, as long as that is not here. */
-static unsigned int cpu_of_record(const struct engine *e, const struct task *t,
-				  const struct perf_rec *rec)
+/* A remote record was made on another CPU than the task's (an exiting
+ * task's too): the task runs where it last made a record of its own, or
+ * where it was last sampled, as long as that is not here. */
+static unsigned int cpu_of_record(const struct engine *e, int run_cpu,
+				  int last_cpu, const struct perf_rec *rec)
 {
 	int here = rec->cpu, ncpu = (int)e->tree->ncpu;
 
 	if (!rec->remote)
 		return (unsigned int)here;
-	if (t->run_cpu >= 0 && t->run_cpu != here)
-		return (unsigned int)t->run_cpu;
+	if (run_cpu >= 0 && run_cpu != here)
+		return (unsigned int)run_cpu;
 	if (ncpu == 2)
 		return (unsigned int)!here;
-	if (t->proc->last_cpu >= 0 && t->proc->last_cpu != here)
-		return (unsigned int)t->proc->last_cpu;
+	if (last_cpu >= 0 && last_cpu != here)
+		return (unsigned int)last_cpu;
 	return (unsigned int)here;
 }
 
@@ -474,7 +478,9 @@ static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
 		if (!rec->remote)
 			t->run_cpu = rec->cpu;
 		split_add_on_cpu(e->split, t->group->id, t->proc,
-				 cpu_of_record(e, t, rec), rec->period_ns);
+				 cpu_of_record(e, t->run_cpu, t->proc->last_cpu,
+					       rec),
+				 rec->period_ns);
 		return true;
 	}
 	gone = find_gone(e, rec->tid);
@@ -482,7 +488,9 @@ static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
 		return false;
 	if (group_by_id(e->tree, gone->gid))
 		split_add_on_cpu(e->split, gone->gid, gone->proc,
-				 (unsigned int)rec->cpu, rec->period_ns);
+				 cpu_of_record(e, gone->run_cpu, gone->last_cpu,
+					       rec),
+				 rec->period_ns);
 	return true;
 }
 

@@ -726,15 +726,18 @@ START_TEST(test_runtime_after_exit)
 	ck_assert_uint_eq(usage(g), 5 * MS);
 	ck_assert_uint_eq(g->user[0], 5 * MS);
 	runtime(11, 0, 2 * MS, false);
+	/* a wakeup on CPU 1 updates it, still running on CPU 0 */
+	runtime(11, 1, 1 * MS, true);
 	pass();
-	ck_assert_uint_eq(usage(g), 7 * MS);
-	ck_assert_uint_eq(g->sys[0], 2 * MS);
+	ck_assert_uint_eq(usage(g), 8 * MS);
+	ck_assert_uint_eq(g->sys[0], 3 * MS);
+	ck_assert_uint_eq(g->usage[1], 0);
 	/* two passes later nobody knows it: the root keeps it */
 	runtime(11, 1, 1 * MS, false);
 	engine_runtime_retry(e);
 	pass();
-	ck_assert_uint_eq(usage(g), 7 * MS);
-	ck_assert_uint_eq(usage(root()), 8 * MS);
+	ck_assert_uint_eq(usage(g), 8 * MS);
+	ck_assert_uint_eq(usage(root()), 9 * MS);
 	ck_assert_uint_eq(engine_stats(e)->unmatched_runtime_ns, 1 * MS);
 }
 END_TEST
