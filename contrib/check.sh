@@ -148,6 +148,8 @@ grep -E '^# (attempt [0-9]: ([a-z]+ +(cpuacct|live)|workload)|kernel against|  )
 cleanup_leftovers
 stage bench 600 sh -c "BENCH_QUICK=1 bash '$top/tests/bench/run.sh' \
 	'$plain/src/cpuacctfs' '$plain/tests/bench/readbench' && \
+	bash '$top/tests/bench/observer.sh' '$plain/src/cpuacctfs' \
+		'$plain/tests/bench/observer' && \
 	! grep -q ' /tmp/cpuacctfs-[^ ]* fuse.cpuacctfs ' /proc/mounts && \
 	echo 'ok - bench: the harness ran against the kernel and cleaned up'"
 cleanup_leftovers
