@@ -64,6 +64,12 @@ round() {
 round warm
 before=$(fds)
 for r in 1 2 3; do round "$r"; done
+# enough groups made and removed that ids come back (group.h), and a
+# group on a reused id given a task
+for i in $(seq 1100); do mkdir "$mnt/id$i" && rmdir "$mnt/id$i"; done
+mkdir "$mnt/reused"
+sh -c 'echo $$ > "$1/tasks"; cat "$1/tasks" "$1/cpuacct.stat" >/dev/null' sh "$mnt/reused"
+rmdir "$mnt/reused"
 sleep 0.5
 after=$(fds)
 if [ "$after" -le "$before" ]; then
