@@ -14,7 +14,9 @@ static int cmp_pid(const void *a, const void *b)
 
 static bool in_sorted(const GArray *ids, pid_t id)
 {
-	return bsearch(&id, ids->data, ids->len, sizeof(pid_t), cmp_pid);
+	/* an empty GArray may have no data at all */
+	return ids->len &&
+	       bsearch(&id, ids->data, ids->len, sizeof(pid_t), cmp_pid);
 }
 
 /* Whether ev changes lists holding exactly these ids. */

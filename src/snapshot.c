@@ -174,7 +174,8 @@ void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,
 static bool ids_same(const GArray *a, const GArray *b)
 {
 	return a->len == b->len &&
-	       memcmp(a->data, b->data, a->len * sizeof(pid_t)) == 0;
+	       (!a->len ||
+		memcmp(a->data, b->data, a->len * sizeof(pid_t)) == 0);
 }
 
 bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
