@@ -605,9 +605,7 @@ static void measure_live(struct engine *e, bool full)
 
 		if (!p->threads->len)
 			e->rescan = true; /* lost its threads: ask /proc */
-		if (e->have_runtime)
-			split_forget(p);
-		else if (!idle)
+		if (!idle)
 			measure_now(e, p);
 		if (p->dying->len)
 			settle_reaped(e->settle, p);

@@ -87,6 +87,14 @@ static bool reaped(struct settle *s, const struct proc *c);
  * explained. Children we could not read either travel with p to its
  * reaper, which shares what is left over among all of them by their
  * samples (a shell's rest is its command's, not its own). */
+/* p's exited children whose time is all charged: freed at pass end. */
+static void retire_children(struct settle *s, struct proc *p)
+{
+	while (p->dying->len)
+		g_ptr_array_add(s->retired,
+				g_ptr_array_steal_index(p->dying, 0));
+}
+
 static void hand_over_children(struct settle *s, struct proc *p,
 			       struct proc *reaper)
 {
@@ -114,9 +122,7 @@ void settle_exit(struct settle *s, struct proc *p)
 	if (!p->settled)
 		hand_over_children(s, p, reaper);
 	/* those left were read as zombies: charged in full */
-	while (p->dying->len)
-		g_ptr_array_add(s->retired,
-				g_ptr_array_steal_index(p->dying, 0));
+	retire_children(s, p);
 	if (reaper) {
 		g_ptr_array_add(reaper->dying, p);
 	} else {
@@ -128,9 +134,7 @@ void settle_exit(struct settle *s, struct proc *p)
 
 void settle_done(struct settle *s, struct proc *p)
 {
-	while (p->dying->len)
-		g_ptr_array_add(s->retired,
-				g_ptr_array_steal_index(p->dying, 0));
+	retire_children(s, p);
 	g_ptr_array_add(s->retired, p);
 }
 
