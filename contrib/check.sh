@@ -125,9 +125,10 @@ cleanup_leftovers
 stage integration 900 bash "$top/tests/integration/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
-# the fallback that counts from process clocks, where no tracepoint is
+# the fallbacks where no tracepoint and no taskstats are (containers):
+# time from process clocks, cpuacct.stat split by samples
 stage integration-clocks 900 env IT_LABEL=integration-clocks \
-	IT_DAEMON_ARGS=--no-tracepoint \
+	IT_DAEMON_ARGS="--no-tracepoint --no-taskstats" \
 	bash "$top/tests/integration/run.sh" "$plain/src/cpuacctfs"
 cleanup_leftovers
 stage integration-asan 900 env IT_LABEL=integration-asan \

@@ -16,6 +16,7 @@
 #include "perfsplit.h"
 #include "procconn.h"
 #include "procfs.h"
+#include "taskstats.h"
 #include "tasks.h"
 
 struct engine_sources {
@@ -47,6 +48,7 @@ struct engine_stats {
 	uint64_t lost_samples;
 	uint64_t unsettled_exits;
 	uint64_t unmatched_runtime_ns; /* records of tasks never tracked */
+	uint64_t tick_reads;	       /* live tasks' tick counts asked for */
 };
 
 struct engine;
@@ -60,6 +62,11 @@ void engine_set_have_samples(struct engine *e, bool have_samples);
 /* Whether runtime records arrive (engine_runtime): then they alone say
  * how much each task ran, and no clocks are read. */
 void engine_set_have_runtime(struct engine *e, bool have_runtime);
+
+/* Where live tasks' tick counts come from (taskstats_query); with one,
+ * cpuacct.stat is made of tick counts (ticks.h), not of samples. */
+typedef int (*engine_ticks_fn)(void *data, pid_t tid, struct ts_rec *out);
+void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data);
 
 struct group_tree *engine_tree(struct engine *e);
 struct task_table *engine_tasks(struct engine *e);
@@ -76,6 +83,11 @@ void engine_sample(struct engine *e, const struct perf_rec *rec);
  * then is charged to the root. */
 void engine_runtime(struct engine *e, const struct perf_rec *rec);
 void engine_runtime_retry(struct engine *e);
+
+/* A task's exit record (taskstats_drain). One of a task not known yet
+ * waits for engine_task_ticks_retry, like runtime records. */
+void engine_task_ticks(struct engine *e, const struct ts_rec *rec);
+void engine_task_ticks_retry(struct engine *e);
 
 /* Measure tracked tasks and charge what they ran since the last pass;
  * t_ns (CLOCK_MONOTONIC) stamps the history records. Unless full,

@@ -49,5 +49,9 @@ int perfsplit_fd(const struct perfsplit *ps, int i);
 typedef void (*perfsplit_fn)(const struct perf_rec *rec, void *data);
 int perfsplit_drain(struct perfsplit *ps, perfsplit_fn fn, void *data,
 		    uint64_t *lost);
+/* The same, but records made after until_ns (CLOCK_MONOTONIC) stay in
+ * the rings for the next call. */
+int perfsplit_drain_until(struct perfsplit *ps, uint64_t until_ns,
+			  perfsplit_fn fn, void *data, uint64_t *lost);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "group.h"
+#include "ticks.h"
 
 struct proc;
 
@@ -24,6 +25,7 @@ struct task {
 	struct group *group;
 	uint64_t runtime_last; /* ns; only while the process is split */
 	int run_cpu; /* where its last runtime record was made, or -1 */
+	struct task_ticks ticks;
 };
 
 struct proc {

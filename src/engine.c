@@ -14,6 +14,9 @@
  *   see perfsplit.h), how much and where are exact: each record charges
  *   its task's group on its CPU, and none of the clock reading and
  *   settling above is needed; samples only split the mode.
+ * - cpuacct.stat: from each task's own tick counts where taskstats
+ *   gives them (ticks.h), read for the tasks that ran in a pass; else
+ *   from the samples' split.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,17 +35,22 @@ struct gone {
 	int run_cpu;	   /* the thread's, see struct task */
 	int last_cpu;	   /* its process's */
 	struct proc *proc; /* NULL once the process is settled and freed */
+	struct task_ticks ticks;
 };
 
 struct engine {
 	const struct engine_sources *src;
 	struct group_tree *tree;
 	struct task_table *tasks;
-	struct split *split;   /* this pass's time, split, by group */
-	struct settle *settle; /* exited processes */
-	GHashTable *gone;      /* tid -> struct gone, left in this pass */
-	GHashTable *gone_old;  /* those of the pass before, proc NULL */
-	GArray *unmatched;     /* runtime records of tasks not known yet */
+	struct split *split;	 /* this pass's time, split, by group */
+	struct settle *settle;	 /* exited processes */
+	GHashTable *gone;	 /* tid -> struct gone, left in this pass */
+	GHashTable *gone_old;	 /* those of the pass before, proc NULL */
+	GArray *unmatched;	 /* runtime records of tasks not known yet */
+	GArray *unmatched_ticks; /* exit records (struct ts_rec) of such */
+	GArray *ran;		 /* tids whose ticks are to be read (pid_t) */
+	engine_ticks_fn ticks;
+	void *ticks_data;
 	bool have_samples;
 	bool have_runtime;
 	bool rescan;
@@ -64,6 +72,8 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 	e->gone = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	e->gone_old = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 	e->unmatched = g_array_new(FALSE, FALSE, sizeof(struct perf_rec));
+	e->unmatched_ticks = g_array_new(FALSE, FALSE, sizeof(struct ts_rec));
+	e->ran = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	e->have_samples = have_samples;
 	return e;
 }
@@ -77,6 +87,8 @@ void engine_free(struct engine *e)
 	g_hash_table_destroy(e->gone);
 	g_hash_table_destroy(e->gone_old);
 	g_array_unref(e->unmatched);
+	g_array_unref(e->unmatched_ticks);
+	g_array_unref(e->ran);
 	tasks_free(e->tasks);
 	group_tree_free(e->tree);
 	g_free(e);
@@ -90,6 +102,13 @@ void engine_set_have_samples(struct engine *e, bool have_samples)
 void engine_set_have_runtime(struct engine *e, bool have_runtime)
 {
 	e->have_runtime = have_runtime;
+}
+
+void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data)
+{
+	e->ticks = fn;
+	e->ticks_data = data;
+	e->tree->stat_from_ticks = fn != NULL;
 }
 
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
@@ -144,6 +163,49 @@ static struct group *group_of_proc(struct engine *e, struct proc *p)
 	return g ? g : group_root(e->tree);
 }
 
+/* Read a live task's tick counts; the gain goes to its group now. */
+static void read_ticks(struct engine *e, struct task *t)
+{
+	struct ts_rec rec;
+
+	t->ticks.ran = false;
+	if (!e->ticks || t->ticks.final)
+		return;
+	e->stats.tick_reads++;
+	if (e->ticks(e->ticks_data, t->tid, &rec))
+		return; /* exiting: its exit record will tell */
+	ticks_read(&t->ticks, &rec, t->group, false);
+}
+
+/* It ran (by ns, if runtime records say): read its ticks this pass. */
+static void mark_ran(struct engine *e, struct task *t, uint64_t ns,
+		     uint64_t end_ns)
+{
+	if (!e->ticks)
+		return;
+	if (!t->ticks.ran)
+		g_array_append_val(e->ran, t->tid);
+	ticks_ran(&t->ticks, ns, end_ns);
+}
+
+static void mark_threads_ran(struct engine *e, struct proc *p)
+{
+	for (unsigned int i = 0; i < p->threads->len; i++)
+		mark_ran(e, p->threads->pdata[i], 0, 0);
+}
+
+static void read_ran_ticks(struct engine *e)
+{
+	for (unsigned int i = 0; i < e->ran->len; i++) {
+		struct task *t =
+		    tasks_find(e->tasks, g_array_index(e->ran, pid_t, i));
+
+		if (t && t->ticks.ran)
+			read_ticks(e, t);
+	}
+	g_array_set_size(e->ran, 0);
+}
+
 /* ---- scanning /proc (start-up, and after lost events) ---- */
 
 struct scan_ctx {
@@ -172,6 +234,7 @@ static struct proc *adopt_process(struct engine *e, pid_t tgid)
 	/* what it ran before we knew of it is not ours to charge */
 	if (e->src->process_clock(tgid, &p->clock_last))
 		p->clock_last = 0;
+	read_ticks(e, p->threads->pdata[0]);
 	return p;
 }
 
@@ -191,6 +254,7 @@ static void scan_thread(pid_t tgid, pid_t tid, void *data)
 	if (t && t->proc == p)
 		return;
 	t = tasks_add_thread(e->tasks, p, tid, group_of_proc(e, p));
+	read_ticks(e, t);
 	if (p->split)
 		e->src->thread_runtime(tgid, tid, &t->runtime_last);
 }
@@ -273,6 +337,7 @@ static void remember_gone(struct engine *e, struct task *t)
 	gone->run_cpu = t->run_cpu;
 	gone->last_cpu = t->proc->last_cpu;
 	gone->proc = t->proc;
+	gone->ticks = t->ticks;
 	g_hash_table_replace(e->gone, GINT_TO_POINTER(t->tid), gone);
 }
 
@@ -294,6 +359,7 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 	else if (parent)
 		g = group_of_proc(e, parent);
 	p = tasks_add_proc(e->tasks, ev->pid, g);
+	ticks_born(&tasks_find(e->tasks, ev->pid)->ticks, ev->ts_ns);
 	p->parent_tgid = ev->parent_tgid;
 	p->start_ns = ev->ts_ns;
 	p->last_cpu = ev->cpu;
@@ -305,7 +371,7 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 static void on_fork_thread(struct engine *e, const struct pc_event *ev)
 {
 	struct proc *p = tasks_find_proc(e->tasks, ev->tgid);
-	struct task *leader;
+	struct task *leader, *t;
 
 	if (!p)
 		p = adopt_process(e, ev->tgid);
@@ -314,8 +380,9 @@ static void on_fork_thread(struct engine *e, const struct pc_event *ev)
 	/* the connector names the process's parent, not the creating
 	 * thread, so a new thread joins its leader's group */
 	leader = tasks_find(e->tasks, ev->tgid);
-	tasks_add_thread(e->tasks, p, ev->pid,
-			 leader ? leader->group : group_of_proc(e, p));
+	t = tasks_add_thread(e->tasks, p, ev->pid,
+			     leader ? leader->group : group_of_proc(e, p));
+	ticks_born(&t->ticks, ev->ts_ns);
 }
 
 static void on_exit_thread(struct engine *e, struct task *t)
@@ -429,6 +496,7 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 	if (t) {
 		gid = t->group->id;
 		p = t->proc;
+		mark_ran(e, t, 0, 0);
 	} else if ((gone = g_hash_table_lookup(e->gone,
 					       GINT_TO_POINTER(rec->tid)))) {
 		gid = gone->gid;
@@ -440,13 +508,12 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 		split_sample(e->split, p, rec->cpu, rec->user, rec->period_ns);
 }
 
-static const struct gone *find_gone(struct engine *e, pid_t tid)
+static struct gone *find_gone(struct engine *e, pid_t tid)
 {
-	const struct gone *gone =
-	    g_hash_table_lookup(e->gone, GINT_TO_POINTER(tid));
+	struct gone *gone = g_hash_table_lookup(e->gone, GINT_TO_POINTER(tid));
 
-	return gone ? gone : g_hash_table_lookup(e->gone_old,
-						 GINT_TO_POINTER(tid));
+	return gone ? gone
+		    : g_hash_table_lookup(e->gone_old, GINT_TO_POINTER(tid));
 }
 
 /* A remote record was made on another CPU than the task's (an exiting
@@ -472,25 +539,27 @@ static unsigned int cpu_of_record(const struct engine *e, int run_cpu,
 static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
 {
 	struct task *t = tasks_find(e->tasks, rec->tid);
-	const struct gone *gone;
+	struct gone *gone;
 
 	if (t) {
 		if (!rec->remote)
 			t->run_cpu = rec->cpu;
-		split_add_on_cpu(e->split, t->group->id, t->proc,
-				 cpu_of_record(e, t->run_cpu, t->proc->last_cpu,
-					       rec),
-				 rec->period_ns);
+		mark_ran(e, t, rec->period_ns, rec->time_ns);
+		split_add_on_cpu(
+		    e->split, t->group->id, t->proc,
+		    cpu_of_record(e, t->run_cpu, t->proc->last_cpu, rec),
+		    rec->period_ns);
 		return true;
 	}
 	gone = find_gone(e, rec->tid);
 	if (!gone)
 		return false;
+	ticks_ran(&gone->ticks, rec->period_ns, rec->time_ns);
 	if (group_by_id(e->tree, gone->gid))
-		split_add_on_cpu(e->split, gone->gid, gone->proc,
-				 cpu_of_record(e, gone->run_cpu, gone->last_cpu,
-					       rec),
-				 rec->period_ns);
+		split_add_on_cpu(
+		    e->split, gone->gid, gone->proc,
+		    cpu_of_record(e, gone->run_cpu, gone->last_cpu, rec),
+		    rec->period_ns);
 	return true;
 }
 
@@ -518,6 +587,49 @@ void engine_runtime_retry(struct engine *e)
 	g_array_set_size(e->unmatched, 0);
 }
 
+/* ---- exit records ---- */
+
+/* The exit record of a gone thread comes before its EXIT event, so one
+ * whose gone entry is not final yet is the entry's, even if the tid
+ * names a newer task already. false if the task is not known (yet). */
+static bool take_exit_ticks(struct engine *e, const struct ts_rec *rec)
+{
+	struct gone *gone = find_gone(e, rec->tid);
+	struct task *t = tasks_find(e->tasks, rec->tid);
+	struct group *g;
+
+	if (gone && !gone->ticks.final) {
+		g = group_by_id(e->tree, gone->gid);
+		if (g)
+			ticks_read(&gone->ticks, rec, g, true);
+		return true;
+	}
+	if (!t)
+		return gone != NULL;
+	ticks_read(&t->ticks, rec, t->group, true);
+	return true;
+}
+
+void engine_task_ticks(struct engine *e, const struct ts_rec *rec)
+{
+	if (!take_exit_ticks(e, rec))
+		g_array_append_val(e->unmatched_ticks, *rec);
+}
+
+void engine_task_ticks_retry(struct engine *e)
+{
+	for (guint i = 0; i < e->unmatched_ticks->len; i++) {
+		const struct ts_rec *rec =
+		    &g_array_index(e->unmatched_ticks, struct ts_rec, i);
+
+		/* never seen: a task we do not track, in the root */
+		if (!take_exit_ticks(e, rec))
+			group_charge_ticks(group_root(e->tree), rec->user_ns,
+					   rec->sys_ns);
+	}
+	g_array_set_size(e->unmatched_ticks, 0);
+}
+
 /* ---- the pass ---- */
 
 static void weigh_by_stat(struct engine *e, struct proc *p, uint64_t ns)
@@ -543,9 +655,11 @@ static void measure_threads(struct engine *e, struct proc *p)
 
 		if (e->src->thread_runtime(p->tgid, t->tid, &rt))
 			continue;
-		if (rt > t->runtime_last)
+		if (rt > t->runtime_last) {
 			split_add(e->split, t->group->id, p,
 				  rt - t->runtime_last, false);
+			mark_ran(e, t, 0, 0);
+		}
 		t->runtime_last = rt;
 	}
 }
@@ -566,6 +680,7 @@ static bool measure_process(struct engine *e, struct proc *p)
 		return false;
 	}
 	if (now > p->clock_last) {
+		mark_threads_ran(e, p);
 		if (!e->have_samples)
 			weigh_by_stat(e, p, now - p->clock_last);
 		split_add(e->split, group_of_proc(e, p)->id, p,
@@ -622,6 +737,23 @@ static void record_groups(struct engine *e, int64_t t_ns)
 	}
 }
 
+/* Threads gone two passes ago: all their runtime records are in, so
+ * what they ran after their exit record is known. */
+static void finish_gone_ticks(struct engine *e)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, e->gone_old);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct gone *gone = value;
+		struct group *g = group_by_id(e->tree, gone->gid);
+
+		if (g)
+			ticks_finish(&gone->ticks, g);
+	}
+}
+
 /* The processes of this pass's gone threads are freed now; the runtime
  * record of a thread's very last moment can come a pass later. */
 static void age_gone(struct engine *e)
@@ -629,6 +761,7 @@ static void age_gone(struct engine *e)
 	GHashTableIter it;
 	gpointer key, value;
 
+	finish_gone_ticks(e);
 	g_hash_table_remove_all(e->gone_old);
 	g_hash_table_iter_init(&it, e->gone);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
@@ -645,6 +778,7 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	if (e->rescan)
 		engine_scan(e);
 	measure_live(e, full);
+	read_ran_ticks(e);
 	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
 	record_groups(e, t_ns);
@@ -735,11 +869,15 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 	 * for the next pass */
 	measure_now(e, p);
 	split_flush(e->split, e->tree);
-	if (whole_process)
-		for (unsigned int i = 0; i < p->threads->len; i++)
+	if (whole_process) {
+		for (unsigned int i = 0; i < p->threads->len; i++) {
+			read_ticks(e, p->threads->pdata[i]);
 			tasks_move(e->tasks, p->threads->pdata[i], g);
-	else
+		}
+	} else {
+		read_ticks(e, t);
 		tasks_move(e->tasks, t, g);
+	}
 	if (proc_update_split(p) && !e->have_runtime)
 		rebaseline(e, p);
 	return 0;

@@ -205,10 +205,22 @@ void group_charge(struct group *g, unsigned int cpu, uint64_t user_ns,
 	}
 }
 
+void group_charge_ticks(struct group *g, uint64_t user_ns, uint64_t sys_ns)
+{
+	if (!user_ns && !sys_ns)
+		return;
+	for (; g; g = g->parent) {
+		g->tick_user += user_ns;
+		g->tick_sys += sys_ns;
+		g->gen++;
+	}
+}
+
 void group_reset(struct group *g)
 {
 	size_t bytes = g->ncpu * sizeof(uint64_t);
 
+	g->tick_user = g->tick_sys = 0;
 	memset(g->usage, 0, bytes);
 	memset(g->user, 0, bytes);
 	memset(g->sys, 0, bytes);

@@ -21,6 +21,7 @@ struct options {
 	unsigned int history_len;
 	int no_perf;
 	int no_tracepoint;
+	int no_taskstats;
 	int cache;
 };
 
@@ -34,6 +35,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("--history=%u", history_len, 0),
     OPT("--no-perf", no_perf, 1),
     OPT("--no-tracepoint", no_tracepoint, 1),
+    OPT("--no-taskstats", no_taskstats, 1),
     OPT("--cache", cache, 1),
     FUSE_OPT_END};
 
@@ -51,6 +53,8 @@ static void usage(const char *prog)
 	    "    --no-perf            split time per CPU from /proc only\n"
 	    "    --no-tracepoint      count time from process clocks, not\n"
 	    "                         the scheduler's sched_stat_runtime\n"
+	    "    --no-taskstats       split cpuacct.stat by samples, not by\n"
+	    "                         the tasks' own tick counts\n"
 	    "    --history=N          samples kept per group (default 512)\n"
 	    "    --cache              serve reads from the page cache "
 	    "(faster;\n"
@@ -158,6 +162,7 @@ int main(int argc, char **argv)
 				      .perf_period_us = o.perf_period_us,
 				      .use_perf = !o.no_perf,
 				      .use_runtime = !o.no_tracepoint,
+				      .use_taskstats = !o.no_taskstats,
 				      .history_len = o.history_len};
 	s = sampler_new(&cfg, &err);
 	if (!s) {

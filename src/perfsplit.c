@@ -41,15 +41,17 @@ struct sample_rec {
 /* The tracepoint counts its runtime argument as the event's count, so
  * with PERF_SAMPLE_PERIOD (and a period of 1) perf writes one sample per
  * hit whose period is the runtime, instead of one per nanosecond. The
- * ring says the CPU; no time is needed: every record costs the task it
- * describes, so it carries only what is used. */
+ * ring says the CPU; the time places the runtime, which ends then, next
+ * to a task's exit record (ticks.h). */
 #define RUNTIME_SAMPLE_TYPE                                                    \
-	(PERF_SAMPLE_TID | PERF_SAMPLE_PERIOD | PERF_SAMPLE_RAW)
+	(PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_PERIOD |             \
+	 PERF_SAMPLE_RAW)
 
 /* What RUNTIME_SAMPLE_TYPE produces: the tracepoint's record follows. */
 struct raw_rec {
 	struct perf_event_header h;
 	uint32_t pid, tid;
+	uint64_t time;
 	uint64_t period;
 	uint32_t raw_size;
 	unsigned char raw[];
@@ -180,9 +182,9 @@ static int ring_open(struct ring *r, const struct perfsplit *ps,
 		     unsigned int period_us, int cpu)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t size = (ps->runtime ? runtime_pages()
-				   : data_pages(period_us, page)) *
-		      page;
+	size_t size =
+	    (ps->runtime ? runtime_pages() : data_pages(period_us, page)) *
+	    page;
 	int ret;
 
 	r->base = NULL;
@@ -386,11 +388,10 @@ static void deliver_sample(const struct sample_rec *s, perfsplit_fn fn,
 static int deliver_runtime(const struct perfsplit *ps, int cpu,
 			   const struct raw_rec *r, perfsplit_fn fn, void *data)
 {
-	struct perf_rec rec = {.cpu = cpu};
+	struct perf_rec rec = {.cpu = cpu, .time_ns = r->time};
 	int32_t tid;
 
-	if (r->h.size < sizeof(*r) ||
-	    r->raw_size > r->h.size - sizeof(*r) ||
+	if (r->h.size < sizeof(*r) || r->raw_size > r->h.size - sizeof(*r) ||
 	    ps->fmt.runtime_off + sizeof(uint64_t) > r->raw_size ||
 	    ps->fmt.pid_off + sizeof(tid) > r->raw_size)
 		return 0;
@@ -434,9 +435,25 @@ static int handle_record(const struct perfsplit *ps, int cpu, const void *buf,
 	return 0; /* throttling and the like: nothing to split */
 }
 
-/* Every record between our tail and the kernel's head. */
+/* Both kinds of sample start with pid, tid and time. */
+static bool made_after(const void *buf, uint64_t until_ns)
+{
+	const struct perf_event_header *h = buf;
+	uint64_t time;
+
+	if (h->type != PERF_RECORD_SAMPLE ||
+	    h->size < sizeof(*h) + 2 * sizeof(uint32_t) + sizeof(time))
+		return false;
+	memcpy(&time, (const char *)buf + sizeof(*h) + 2 * sizeof(uint32_t),
+	       sizeof(time));
+	return time > until_ns;
+}
+
+/* Every record between our tail and the kernel's head, up to the first
+ * one made after until_ns (a ring is in time order). */
 static int ring_drain(const struct perfsplit *ps, struct ring *r,
-		      perfsplit_fn fn, void *data, uint64_t *lost)
+		      uint64_t until_ns, perfsplit_fn fn, void *data,
+		      uint64_t *lost)
 {
 	struct perf_event_mmap_page *meta = r->base;
 	/* our records are 40-100 bytes; larger ones are skipped uncopied */
@@ -452,28 +469,39 @@ static int ring_drain(const struct perfsplit *ps, struct ring *r,
 	tail = __atomic_load_n(&meta->data_tail, __ATOMIC_RELAXED);
 	while (tail + sizeof(buf.h) <= head) {
 		ring_copy(r, tail, &buf.h, sizeof(buf.h));
-		if (buf.h.size < sizeof(buf.h))
-			break; /* cannot happen; do not spin on it */
+		if (buf.h.size < sizeof(buf.h)) {
+			tail = head; /* cannot happen; do not spin on it */
+			break;
+		}
 		if (buf.h.size <= sizeof(buf)) {
 			ring_copy(r, tail, &buf, buf.h.size);
+			if (made_after(&buf, until_ns))
+				break;
 			n += handle_record(ps, r->cpu, &buf, fn, data, lost);
 		}
 		tail += buf.h.size;
 	}
 	/* release: our reads are done before the kernel may overwrite */
-	__atomic_store_n(&meta->data_tail, head, __ATOMIC_RELEASE);
+	__atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+	return n;
+}
+
+int perfsplit_drain_until(struct perfsplit *ps, uint64_t until_ns,
+			  perfsplit_fn fn, void *data, uint64_t *lost)
+{
+	uint64_t dropped = 0;
+	int i, n = 0;
+
+	for (i = 0; i < ps->n; i++)
+		n +=
+		    ring_drain(ps, &ps->rings[i], until_ns, fn, data, &dropped);
+	if (lost)
+		*lost = dropped;
 	return n;
 }
 
 int perfsplit_drain(struct perfsplit *ps, perfsplit_fn fn, void *data,
 		    uint64_t *lost)
 {
-	uint64_t dropped = 0;
-	int i, n = 0;
-
-	for (i = 0; i < ps->n; i++)
-		n += ring_drain(ps, &ps->rings[i], fn, data, &dropped);
-	if (lost)
-		*lost = dropped;
-	return n;
+	return perfsplit_drain_until(ps, UINT64_MAX, fn, data, lost);
 }

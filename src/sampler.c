@@ -10,6 +10,7 @@
 #include "evqueue.h"
 #include "members.h"
 #include "sampler.h"
+#include "taskstats.h"
 
 struct sampler {
 	struct sampler_config cfg;
@@ -19,6 +20,7 @@ struct sampler {
 	uint64_t ev_seq;	/* last event the engine has handled */
 	struct perfsplit *perf;
 	struct perfsplit *runtime; /* sched_stat_runtime records, or NULL */
+	struct ts_conn *ts;	   /* tick counts, or NULL */
 	GMutex engine_lock;
 	GMutex snap_lock; /* guards only the pointer swap */
 	struct snapshot *snap;
@@ -53,6 +55,28 @@ static void on_runtime(const struct perf_rec *rec, void *data)
 	engine_runtime(data, rec);
 }
 
+static void on_exit_ticks(const struct ts_rec *rec, void *data)
+{
+	engine_task_ticks(data, rec);
+}
+
+static int query_ticks(void *ts, pid_t tid, struct ts_rec *out)
+{
+	return taskstats_query(ts, tid, out);
+}
+
+static void drain_exit_ticks(struct sampler *s)
+{
+	uint64_t lost = 0;
+	int rc = taskstats_drain(s->ts, on_exit_ticks, s->engine, &lost);
+
+	if (lost)
+		g_warning("taskstats: exit records lost: cpuacct.stat "
+			  "estimates those tasks' last ticks");
+	if (rc < 0)
+		g_warning("taskstats: %s", g_strerror(-rc));
+}
+
 static int pull_events(void *pc, procconn_fn fn, void *data)
 {
 	return procconn_drain(pc, fn, data);
@@ -67,11 +91,12 @@ static void drain_events(struct sampler *s)
 		g_warning("proc connector: %s", g_strerror(-rc));
 }
 
-/* Events first: a sample can name a task only after its fork. */
+/* Events first: a sample or record can name a task only after its
+ * fork. */
 static void drain_all(void *data)
 {
 	struct sampler *s = data;
-	uint64_t lost = 0;
+	uint64_t lost = 0, until;
 
 	drain_events(s);
 	if (s->perf) {
@@ -80,16 +105,25 @@ static void drain_all(void *data)
 			g_debug("perf dropped %" G_GUINT64_FORMAT " samples",
 				lost);
 	}
+	/* exit records before the runtime records made after them, which
+	 * they tell apart (ticks.h) */
+	until = (uint64_t)sampler_now_ns();
+	if (s->ts)
+		drain_exit_ticks(s);
 	if (s->runtime) {
 		/* samples first: they split the records' mode */
-		perfsplit_drain(s->runtime, on_runtime, s->engine, &lost);
+		perfsplit_drain_until(s->runtime, until, on_runtime, s->engine,
+				      &lost);
 		if (lost)
 			g_warning("perf dropped %" G_GUINT64_FORMAT
 				  " runtime records: their time is lost",
 				  lost);
+	}
+	if (s->runtime || s->ts) {
 		/* records of tasks born since the events above */
 		drain_events(s);
 		engine_runtime_retry(s->engine);
+		engine_task_ticks_retry(s->engine);
 	}
 }
 
@@ -206,6 +240,23 @@ static void open_perf(struct sampler *s)
 			  g_strerror(-err));
 }
 
+/* Before the first scan, so the tasks found there get their baseline. */
+static void open_taskstats(struct sampler *s)
+{
+	int err = 0;
+
+	if (!s->cfg.use_taskstats)
+		return;
+	s->ts = taskstats_open(procfs_possible_cpus(), &err);
+	if (!s->ts) {
+		g_message("taskstats unavailable (%s): cpuacct.stat splits "
+			  "time by samples",
+			  g_strerror(-err));
+		return;
+	}
+	engine_set_ticks(s->engine, query_ticks, s->ts);
+}
+
 struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 {
 	struct sampler *s = g_new0(struct sampler, 1);
@@ -230,6 +281,7 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 	s->engine = engine_new(&engine_procfs_sources, procfs_possible_cpus(),
 			       cfg->history_len, false);
 	engine_set_drain(s->engine, drain_all, s);
+	open_taskstats(s);
 	engine_scan(s->engine);
 	publish(s);
 	return s;
@@ -335,6 +387,7 @@ void sampler_free(struct sampler *s)
 		perfsplit_close(s->perf);
 	if (s->runtime)
 		perfsplit_close(s->runtime);
+	taskstats_close(s->ts);
 	if (s->pc)
 		procconn_close(s->pc);
 	g_mutex_clear(&s->engine_lock);

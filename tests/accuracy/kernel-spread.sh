@@ -2,8 +2,9 @@
 # The kernel against itself: the same workload run N times in fresh kernel
 # cpuacct groups, one after the other, and the spread of what the kernel
 # reports. cpuacct.stat comes from 4 ms tick samples, so two runs of one
-# workload can differ by more than the accuracy targets allow; this is
-# the floor no estimator can go below when compared with a single run.
+# workload can differ by more than the accuracy targets allow: the floor
+# of any estimate that does not see the tasks' own tick counts (what
+# cpuacctfs falls back to without taskstats).
 # usage: kernel-spread.sh BURN [N] [WORKLOAD...]   (default: threads mixed)
 # Prints "# " lines only: it measures, it asserts nothing.
 set -u

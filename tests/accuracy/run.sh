@@ -5,8 +5,8 @@
 # Usage: bash tests/accuracy/run.sh DAEMON_BINARY BURN_BINARY
 #
 # Environment:
-#   ACC_ONLY="threads mixed"  workloads to run (default: all of
-#                             threads mixed forkstorm moved nested staleness)
+#   ACC_ONLY="threads mixed"  workloads to run (default: all of threads
+#                             mixed forkstorm moved nested livestat staleness)
 #   ACC_LABEL=accuracy        label used in the TAP lines
 #   ACC_DAEMON_ARGS=...       extra daemon arguments (word-split)
 #   ACC_TIMEOUT=300           seconds before a watchdog kills a hung daemon
@@ -36,6 +36,11 @@
 #                  time; cpuacctfs may lead the later kernel read by at
 #                  most the usage pct% + 2 ms; and it must never go
 #                  backwards (see sample_live)
+#   live stat      (livestat: the mixed workload with cpuacct.stat read
+#                  every 50 ms, as a monitoring agent would) each value
+#                  read between two kernel reads is within the stat
+#                  target of the kernel's window plus the live lag in
+#                  ticks; the final values then meet the stat target
 #
 # Output: TAP-like "ok N - LABEL: workload file" lines, then the table
 # (lines starting with "#"), then one line "N passed, N failed, N skipped".
@@ -48,7 +53,7 @@ set -u
 DAEMON=${1:-}
 BURN=${2:-}
 LABEL=${ACC_LABEL:-accuracy}
-ONLY=${ACC_ONLY:-threads mixed forkstorm moved nested staleness}
+ONLY=${ACC_ONLY:-threads mixed forkstorm moved nested livestat staleness}
 SELFTEST=${ACC_SELFTEST:-0}
 TIMEOUT=${ACC_TIMEOUT:-300}
 read -ra DAEMON_ARGS <<<"${ACC_DAEMON_ARGS:-}"
@@ -422,6 +427,48 @@ final_checks() {
 	check "$wl" "cpuacct.stat system" "$ksts" "$STAT_SYS" tick "$5"
 }
 
+# sample_live_stat GROUP INTERVAL PID...: while a PID runs, read the
+# kernel's cpuacct.stat, ours, the kernel's again. Sets LS_N, LS_BAD
+# (unreadable), LS_MAXOUT and LS_SUMOUT: ticks by which user or system
+# fell outside the kernel's two reads, less the stat target.
+sample_live_stat() {
+	local kd fd interval=$2 ku1 ks1 fu fs ku2 ks2 out pct=$3
+
+	kd=$(kdir "$1")
+	fd=$(fdir "$1")
+	shift 3
+	LS_N=0
+	LS_BAD=0
+	LS_MAXOUT=0
+	LS_SUMOUT=0
+	while any_alive "$@"; do
+		read_stat "$kd"
+		ku1=$STAT_USER ks1=$STAT_SYS
+		read_stat "$fd"
+		fu=$STAT_USER fs=$STAT_SYS
+		read_stat "$kd"
+		ku2=$STAT_USER ks2=$STAT_SYS
+		if ! [[ $ku1.$ks1.$fu.$fs.$ku2.$ks2 =~ ^[0-9]+(\.[0-9]+){5}$ ]]; then
+			LS_BAD=$((LS_BAD + 1))
+		else
+			out=$(awk -v a="$ku1" -v b="$ku2" -v f="$fu" \
+				-v c="$ks1" -v d="$ks2" -v g="$fs" -v p="$pct" \
+				-v s="$TICK_SLACK" 'function o(lo, hi, v, t) {
+					t = hi * p / 100 + s
+					if (v < lo - t) return lo - t - v
+					if (v > hi + t) return v - hi - t
+					return 0
+				}
+				BEGIN { x = o(a, b, f); y = o(c, d, g)
+					printf "%d", (x > y ? x : y) + 0.999 }')
+			LS_N=$((LS_N + 1))
+			LS_SUMOUT=$((LS_SUMOUT + out))
+			((out > LS_MAXOUT)) && LS_MAXOUT=$out
+		fi
+		sleep "$interval"
+	done
+}
+
 # ---------------------------------------------------------------- workloads
 
 # simple WORKLOAD BUSY PCT_USAGE PCT_CPU PCT_STAT BURN_ARGS...
@@ -452,6 +499,35 @@ wl_mixed() {
 
 wl_forkstorm() {
 	simple forkstorm 1 2 5 5 forkstorm 3000
+}
+
+# mixed, with cpuacct.stat read live on both sides: every read moves
+# what the kernel's (and our) cputime_adjust reported last, so the final
+# values are those an agent polling stat would see.
+wl_livestat() {
+	local wl=livestat g=$PREFIX-livestat pid limit cpus=2
+
+	((cpus > NCPU)) && cpus=$NCPU
+	limit=$((LIVE_LAG_MS * cpus / 10))
+	if ! mkgroup "$g" || ! start_burn mixed || ! move "$BURN_PID" "$g"; then
+		tap fail "$wl setup"
+		return
+	fi
+	pid=$BURN_PID
+	release "$BURN_FD"
+	sample_live_stat "$g" 0.05 2 "$pid"
+	reap "$wl" "$pid" || return
+	sleep "$SETTLE"
+	final_checks "$wl" "$g" 0.5 3 2
+	row "$wl" "live stat beyond target (ticks), $LS_N samples" "-" \
+		"mean $((LS_N ? LS_SUMOUT / LS_N : 0))" "max $LS_MAXOUT" \
+		"max <= $limit"
+	if ((LS_N > 0 && LS_BAD == 0 && LS_MAXOUT <= limit)); then
+		tap ok "$wl live cpuacct.stat"
+	else
+		tap fail "$wl live cpuacct.stat" "$LS_N samples," \
+			"$LS_BAD unreadable, max $LS_MAXOUT ticks beyond"
+	fi
 }
 
 # A task spins 2 s of CPU; after ~1 s it moves from m1 to m2.  It is
@@ -762,7 +838,7 @@ fi
 
 for wl in $ONLY; do
 	case $wl in
-	threads | mixed | forkstorm | moved | nested | staleness)
+	threads | mixed | forkstorm | moved | nested | livestat | staleness)
 		"wl_$wl"
 		;;
 	*)

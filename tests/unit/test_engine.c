@@ -33,6 +33,8 @@ struct fake_proc {
 	int nthreads;
 	pid_t tids[MAX_THREADS];
 	uint64_t runtime[MAX_THREADS];
+	uint64_t tick_user[MAX_THREADS]; /* taskstats' counts */
+	uint64_t tick_sys[MAX_THREADS];
 };
 
 static struct fake_proc world[MAX_PROCS];
@@ -781,6 +783,173 @@ START_TEST(test_runtime_threads_in_two_groups)
 }
 END_TEST
 
+/* ---- tick counts (taskstats) ---- */
+
+static int f_ticks(void *data, pid_t tid, struct ts_rec *out)
+{
+	(void)data;
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct fake_proc *p = &world[i];
+
+		for (int j = 0; p->used && p->in_proc && j < p->nthreads; j++)
+			if (p->tids[j] == tid) {
+				*out = (struct ts_rec){
+				    .tid = tid,
+				    .user_ns = p->tick_user[j],
+				    .sys_ns = p->tick_sys[j],
+				    .run_ns = p->runtime[j]};
+				return 0;
+			}
+	}
+	return -ESRCH;
+}
+
+static void setup_ticks(void)
+{
+	setup_runtime();
+	engine_set_ticks(e, f_ticks, NULL);
+}
+
+static void fork_at(pid_t ppid, pid_t pid, uint64_t ts_ns)
+{
+	struct pc_event ev = {.kind = PC_FORK,
+			      .parent_pid = ppid,
+			      .parent_tgid = ppid,
+			      .pid = pid,
+			      .tgid = pid,
+			      .ts_ns = ts_ns};
+
+	spawn(pid, ppid, 0);
+	engine_event(e, &ev);
+}
+
+static void runtime_at(pid_t tid, uint64_t ns, uint64_t end_ns)
+{
+	struct perf_rec rec = {
+	    .pid = tid, .tid = tid, .period_ns = ns, .time_ns = end_ns};
+
+	engine_runtime(e, &rec);
+}
+
+static void exit_record(pid_t tid, uint64_t user, uint64_t sys,
+			uint64_t age)
+{
+	struct ts_rec rec = {
+	    .tid = tid, .user_ns = user, .sys_ns = sys, .age_ns = age};
+
+	engine_task_ticks(e, &rec);
+}
+
+/* A live task's counts are asked for in the passes it ran, and each
+ * gain goes to the group it is in then; one that did not run is not
+ * asked. */
+START_TEST(test_ticks_read_when_task_ran)
+{
+	struct group *g = mkgroup("g");
+	uint64_t reads;
+
+	fp(10)->tick_user[0] = 400 * MS; /* before us: not ours */
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fp(10)->tick_user[0] += 8 * MS;
+	fp(10)->tick_sys[0] += 4 * MS;
+	runtime(10, 0, 12 * MS, false);
+	pass();
+	ck_assert_uint_eq(g->tick_user, 8 * MS);
+	ck_assert_uint_eq(g->tick_sys, 4 * MS);
+	reads = engine_stats(e)->tick_reads;
+	fp(10)->tick_user[0] += 4 * MS;
+	pass();
+	ck_assert_uint_eq(engine_stats(e)->tick_reads, reads);
+	ck_assert_uint_eq(g->tick_user, 8 * MS);
+	ck_assert(engine_tree(e)->stat_from_ticks);
+}
+END_TEST
+
+/* A move reads the task first: ticks so far stay in the old group. */
+START_TEST(test_ticks_stay_with_old_group_on_move)
+{
+	struct group *g = mkgroup("g");
+	struct group *h = mkgroup("h");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fp(10)->tick_user[0] += 12 * MS;
+	engine_attach(e, h->id, 10, true, &root_writer, 1);
+	fp(10)->tick_sys[0] += 4 * MS;
+	runtime(10, 0, 16 * MS, false);
+	pass();
+	ck_assert_uint_eq(g->tick_user, 12 * MS);
+	ck_assert_uint_eq(g->tick_sys, 0);
+	ck_assert_uint_eq(h->tick_sys, 4 * MS);
+	ck_assert_uint_eq(h->tick_user, 0);
+}
+END_TEST
+
+/* A child's exit record, then its last moments: the part of them after
+ * the record is charged as system time once the child is gone. */
+START_TEST(test_exit_record_then_tail)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fork_at(10, 11, 100 * MS);
+	runtime_at(11, 5 * MS, 105 * MS);
+	exit_record(11, 4 * MS, 0, 6 * MS);
+	runtime_at(11, 3 * MS, 108 * MS);
+	event(PC_EXIT, 0, 11, 11);
+	vanish(11);
+	pass();
+	runtime_at(11, 1 * MS, 109 * MS); /* its final switch, a pass late */
+	pass();
+	pass();
+	ck_assert_uint_eq(g->tick_user, 4 * MS);
+	ck_assert_uint_eq(g->tick_sys, 3 * MS);
+	ck_assert_uint_eq(usage(g), 9 * MS);
+}
+END_TEST
+
+/* Its exit event came first and its pid is someone else's already:
+ * the record is the exited task's (it was made before that exit). */
+START_TEST(test_exit_record_after_pid_reuse)
+{
+	struct group *g = mkgroup("g");
+	struct group *h = mkgroup("h");
+
+	spawn(20, 1, 0);
+	event(PC_FORK, 1, 20, 20);
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	engine_attach(e, h->id, 20, true, &root_writer, 1);
+	fork_at(10, 11, 100 * MS);
+	event(PC_EXIT, 0, 11, 11);
+	vanish(11);
+	fork_at(20, 11, 200 * MS);
+	exit_record(11, 8 * MS, 4 * MS, 1 * MS);
+	pass();
+	ck_assert_uint_eq(g->tick_user, 8 * MS);
+	ck_assert_uint_eq(g->tick_sys, 4 * MS);
+	ck_assert_uint_eq(h->tick_user + h->tick_sys, 0);
+	/* the new task's own record goes to it */
+	exit_record(11, 4 * MS, 0, 1 * MS);
+	ck_assert_uint_eq(h->tick_user, 4 * MS);
+}
+END_TEST
+
+/* A record of a task whose fork event is not in yet waits for the
+ * retry; one of a task never known goes to the root. */
+START_TEST(test_exit_record_before_fork_event)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	exit_record(12, 8 * MS, 0, 1 * MS);
+	exit_record(99, 0, 4 * MS, 1 * MS);
+	fork_at(10, 12, 100 * MS);
+	engine_task_ticks_retry(e);
+	ck_assert_uint_eq(g->tick_user, 8 * MS);
+	ck_assert_uint_eq(root()->tick_sys, 4 * MS);
+	ck_assert_uint_eq(root()->tick_user, 8 * MS);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -816,6 +985,14 @@ int main(void)
 	tcase_add_test(tc, test_runtime_after_exit);
 	tcase_add_test(tc, test_runtime_before_fork_event);
 	tcase_add_test(tc, test_runtime_threads_in_two_groups);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("tick counts");
+	tcase_add_checked_fixture(tc, setup_ticks, teardown);
+	tcase_add_test(tc, test_ticks_read_when_task_ran);
+	tcase_add_test(tc, test_ticks_stay_with_old_group_on_move);
+	tcase_add_test(tc, test_exit_record_then_tail);
+	tcase_add_test(tc, test_exit_record_after_pid_reuse);
+	tcase_add_test(tc, test_exit_record_before_fork_event);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
