@@ -21,7 +21,7 @@ struct sampler_config {
 	unsigned int interval_ms;    /* between passes */
 	unsigned int perf_period_us; /* perf sampling period per CPU */
 	bool use_perf;
-	bool use_runtime; /* sched_stat_runtime records (needs use_perf) */
+	bool use_runtime;   /* sched_stat_runtime records (needs use_perf) */
 	bool use_taskstats; /* tick counts for cpuacct.stat */
 	size_t history_len; /* records per group's ring */
 };

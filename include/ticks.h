@@ -31,10 +31,12 @@ struct task_ticks {
 	uint64_t born_ns;  /* CLOCK_MONOTONIC of its birth (0: before us) */
 	uint64_t exit_ns;  /* ... of its exit record (0: not known) */
 	uint64_t tail_ns;  /* runtime after that */
-	bool known;	   /* read at least once (or born: all zero) */
-	bool run_known;	   /* run_read is real, so the tail can be known */
-	bool final;	   /* the exit record was read */
-	bool ran;	   /* ran since the last reading */
+	uint64_t ran_ns;   /* runtime records since the last reading */
+	unsigned int passes_waited; /* passes it ran in but was not read */
+	bool known;		    /* read at least once (or born: all zero) */
+	bool run_known; /* run_read is real, so the tail can be known */
+	bool final;	/* the exit record was read */
+	bool ran;	/* ran since the last reading */
 };
 
 /* A task seen being born at born_ns: everything it counts is ours. */

@@ -28,6 +28,9 @@
 /* A process perf never saw running is read only every this many passes. */
 #define IDLE_READ_PASSES 25
 
+/* The shortest tick there is (HZ=1000), in ns. */
+#define TICK_MIN_NS 1000000ULL
+
 /* A thread that left the tables lately: its late samples and runtime
  * records still belong to its group. */
 struct gone {
@@ -194,16 +197,35 @@ static void mark_threads_ran(struct engine *e, struct proc *p)
 		mark_ran(e, p->threads->pdata[i], 0, 0);
 }
 
-static void read_ran_ticks(struct engine *e)
+/* Whether a task that ran is read in this pass. A reading costs a
+ * netlink round trip, and one that ran less than the shortest tick
+ * rarely gained a tick: it waits, IDLE_READ_PASSES at most (a move or
+ * its exit reads it at once anyway). Tasks in the root, most tasks,
+ * always wait: only the root's cpuacct.stat waits for them. */
+static bool ticks_due(struct engine *e, struct task *t, bool full)
 {
-	for (unsigned int i = 0; i < e->ran->len; i++) {
-		struct task *t =
-		    tasks_find(e->tasks, g_array_index(e->ran, pid_t, i));
+	if (full || ++t->ticks.passes_waited >= IDLE_READ_PASSES)
+		return true;
+	return t->group->parent &&
+	       (!e->have_runtime || t->ticks.ran_ns >= TICK_MIN_NS);
+}
 
-		if (t && t->ticks.ran)
+static void read_ran_ticks(struct engine *e, bool full)
+{
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < e->ran->len; i++) {
+		pid_t tid = g_array_index(e->ran, pid_t, i);
+		struct task *t = tasks_find(e->tasks, tid);
+
+		if (!t || !t->ticks.ran)
+			continue;
+		if (ticks_due(e, t, full))
 			read_ticks(e, t);
+		else
+			g_array_index(e->ran, pid_t, kept++) = tid;
 	}
-	g_array_set_size(e->ran, 0);
+	g_array_set_size(e->ran, kept);
 }
 
 /* ---- scanning /proc (start-up, and after lost events) ---- */
@@ -778,7 +800,7 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	if (e->rescan)
 		engine_scan(e);
 	measure_live(e, full);
-	read_ran_ticks(e);
+	read_ran_ticks(e, full);
 	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
 	record_groups(e, t_ns);

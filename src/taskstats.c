@@ -63,8 +63,11 @@ static size_t nla_len(const struct nlattr *na)
 	return na->nla_len - NLA_HDRLEN;
 }
 
+/* ack: ask for an acknowledgement after the answer (an error is always
+ * answered). A query goes without: its answer is the end. */
 static int send_request(int fd, uint16_t type, uint8_t cmd, uint16_t attr,
-			const void *payload, size_t size, uint32_t seq)
+			const void *payload, size_t size, uint32_t seq,
+			bool ack)
 {
 	struct nl_request req = {0};
 	struct nlattr *na = (struct nlattr *)req.attrs;
@@ -73,7 +76,7 @@ static int send_request(int fd, uint16_t type, uint8_t cmd, uint16_t attr,
 	if (size > sizeof(req.attrs) - NLA_HDRLEN)
 		return -EINVAL;
 	req.nh.nlmsg_type = type;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | (ack ? NLM_F_ACK : 0);
 	req.nh.nlmsg_seq = seq;
 	req.gh.cmd = cmd;
 	req.gh.version = 1;
@@ -88,21 +91,27 @@ static int send_request(int fd, uint16_t type, uint8_t cmd, uint16_t attr,
 }
 
 /* Wait for the messages answering request seq; fn sees each data
- * message. Returns 0 once the kernel acknowledged, or its -errno. */
+ * message. Returns 0 once the kernel acknowledged (or, with until_ack
+ * false, answered), or its -errno. */
 typedef void (*reply_fn)(const struct nlmsghdr *nh, void *data);
 
-static int await_reply(int fd, uint32_t seq, reply_fn fn, void *data)
+static int await_reply(int fd, uint32_t seq, reply_fn fn, void *data,
+		       bool until_ack)
 {
 	char buf[TS_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 
 	for (;;) {
-		ssize_t n;
+		/* the kernel answers while it handles the request, so the
+		 * answer is usually there already */
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 
-		if (poll(&pfd, 1, TS_REPLY_TIMEOUT_MS) == 0)
-			return -ETIMEDOUT;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		if (n < 0 && errno == EAGAIN) {
+			if (poll(&pfd, 1, TS_REPLY_TIMEOUT_MS) == 0)
+				return -ETIMEDOUT;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
@@ -117,6 +126,8 @@ static int await_reply(int fd, uint32_t seq, reply_fn fn, void *data)
 			}
 			if (fn)
 				fn(nh, data);
+			if (!until_ack)
+				return 0;
 		}
 	}
 }
@@ -137,11 +148,11 @@ static int resolve_family(struct ts_conn *ts)
 {
 	int err = send_request(ts->query_fd, GENL_ID_CTRL, CTRL_CMD_GETFAMILY,
 			       CTRL_ATTR_FAMILY_NAME, TASKSTATS_GENL_NAME,
-			       sizeof(TASKSTATS_GENL_NAME), ++ts->seq);
+			       sizeof(TASKSTATS_GENL_NAME), ++ts->seq, true);
 
 	if (!err)
 		err = await_reply(ts->query_fd, ts->seq, take_family,
-				  &ts->family);
+				  &ts->family, true);
 	return err ? err : ts->family ? 0 : -ENOENT;
 }
 
@@ -189,9 +200,10 @@ static int set_listener(struct ts_conn *ts, bool deregister)
 				   : TASKSTATS_CMD_ATTR_REGISTER_CPUMASK;
 	int err =
 	    send_request(ts->listen_fd, ts->family, TASKSTATS_CMD_GET, attr,
-			 ts->cpumask, strlen(ts->cpumask) + 1, ++ts->seq);
+			 ts->cpumask, strlen(ts->cpumask) + 1, ++ts->seq, true);
 
-	return err ? err : await_reply(ts->listen_fd, ts->seq, NULL, NULL);
+	return err ? err
+		   : await_reply(ts->listen_fd, ts->seq, NULL, NULL, true);
 }
 
 struct ts_conn *taskstats_open(unsigned int ncpu, int *err)
@@ -348,11 +360,12 @@ int taskstats_query(struct ts_conn *ts, pid_t tid, struct ts_rec *out)
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	err =
-	    send_request(ts->query_fd, ts->family, TASKSTATS_CMD_GET,
-			 TASKSTATS_CMD_ATTR_PID, &pid, sizeof(pid), ++ts->seq);
+	err = send_request(ts->query_fd, ts->family, TASKSTATS_CMD_GET,
+			   TASKSTATS_CMD_ATTR_PID, &pid, sizeof(pid), ++ts->seq,
+			   false);
 	if (!err)
-		err = await_reply(ts->query_fd, ts->seq, take_answer, out);
+		err =
+		    await_reply(ts->query_fd, ts->seq, take_answer, out, false);
 	if (!err && out->tid != tid)
 		err = -ESRCH;
 	return err;

@@ -29,6 +29,8 @@ bool ticks_read(struct task_ticks *tk, const struct ts_rec *rec,
 	bool same_task = true;
 
 	tk->ran = false;
+	tk->ran_ns = 0;
+	tk->passes_waited = 0;
 	if (!tk->known) {
 		take_baseline(tk, rec);
 	} else if (rec->user_ns < tk->user_ns || rec->sys_ns < tk->sys_ns) {
@@ -52,6 +54,7 @@ bool ticks_read(struct task_ticks *tk, const struct ts_rec *rec,
 void ticks_ran(struct task_ticks *tk, uint64_t ns, uint64_t end_ns)
 {
 	tk->run_seen += ns;
+	tk->ran_ns += ns;
 	tk->ran = true;
 	/* the part of [end - ns, end] after the exit record */
 	if (tk->exit_ns && end_ns > tk->exit_ns)

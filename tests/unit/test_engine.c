@@ -793,11 +793,11 @@ static int f_ticks(void *data, pid_t tid, struct ts_rec *out)
 
 		for (int j = 0; p->used && p->in_proc && j < p->nthreads; j++)
 			if (p->tids[j] == tid) {
-				*out = (struct ts_rec){
-				    .tid = tid,
-				    .user_ns = p->tick_user[j],
-				    .sys_ns = p->tick_sys[j],
-				    .run_ns = p->runtime[j]};
+				*out =
+				    (struct ts_rec){.tid = tid,
+						    .user_ns = p->tick_user[j],
+						    .sys_ns = p->tick_sys[j],
+						    .run_ns = p->runtime[j]};
 				return 0;
 			}
 	}
@@ -831,8 +831,7 @@ static void runtime_at(pid_t tid, uint64_t ns, uint64_t end_ns)
 	engine_runtime(e, &rec);
 }
 
-static void exit_record(pid_t tid, uint64_t user, uint64_t sys,
-			uint64_t age)
+static void exit_record(pid_t tid, uint64_t user, uint64_t sys, uint64_t age)
 {
 	struct ts_rec rec = {
 	    .tid = tid, .user_ns = user, .sys_ns = sys, .age_ns = age};
@@ -862,6 +861,38 @@ START_TEST(test_ticks_read_when_task_ran)
 	ck_assert_uint_eq(engine_stats(e)->tick_reads, reads);
 	ck_assert_uint_eq(g->tick_user, 8 * MS);
 	ck_assert(engine_tree(e)->stat_from_ticks);
+}
+END_TEST
+
+static void quick_pass(void)
+{
+	now_ns += 40 * MS;
+	engine_pass(e, (int64_t)now_ns, false);
+}
+
+/* A task that ran less than a tick's worth, or is in the root, is read
+ * only every IDLE_READ_PASSES passes (or in a full pass). */
+START_TEST(test_light_tasks_read_less_often)
+{
+	struct group *g = mkgroup("g");
+	uint64_t reads;
+
+	spawn(20, 1, 0);
+	event(PC_FORK, 1, 20, 20);
+	engine_attach(e, g->id, 20, true, &root_writer, 1);
+	reads = engine_stats(e)->tick_reads;
+	runtime(10, 0, 5 * MS, false); /* in the root */
+	runtime(20, 0, 100000, false); /* 0.1 ms */
+	quick_pass();
+	ck_assert_uint_eq(engine_stats(e)->tick_reads, reads);
+	runtime(20, 0, 900000, false); /* 1 ms now */
+	quick_pass();
+	ck_assert_uint_eq(engine_stats(e)->tick_reads, reads + 1);
+	for (int i = 0; i < 23; i++)
+		quick_pass();
+	ck_assert_uint_eq(engine_stats(e)->tick_reads, reads + 2);
+	pass();
+	ck_assert_uint_eq(engine_stats(e)->tick_reads, reads + 2);
 }
 END_TEST
 
@@ -989,6 +1020,7 @@ int main(void)
 	tc = tcase_create("tick counts");
 	tcase_add_checked_fixture(tc, setup_ticks, teardown);
 	tcase_add_test(tc, test_ticks_read_when_task_ran);
+	tcase_add_test(tc, test_light_tasks_read_less_often);
 	tcase_add_test(tc, test_ticks_stay_with_old_group_on_move);
 	tcase_add_test(tc, test_exit_record_then_tail);
 	tcase_add_test(tc, test_exit_record_after_pid_reuse);
