@@ -4,7 +4,9 @@
  * usage: observer
  * Prints "clock_ns N" (one clock_gettime(CLOCK_THREAD_CPUTIME_ID): each
  * updates the caller's runtime) and "pingpong_us N" (one round trip
- * between two processes over pipes: two switches, two wakeups).
+ * between two processes over pipes: two switches, two wakeups) and
+ * "forkexit_us N" (a child forked, exiting at once, reaped: one exit
+ * record and a few runtime records).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #define CALLS 1000000
 #define ROUNDS 100000
+#define FORKS 5000
 
 static double now(void)
 {
@@ -57,9 +60,25 @@ static double ping_pong(void)
 	return t0 / ROUNDS * 1e6;
 }
 
+static double fork_exit(void)
+{
+	double t0 = now();
+
+	for (int i = 0; i < FORKS; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			return -1;
+	}
+	return (now() - t0) / FORKS * 1e6;
+}
+
 int main(void)
 {
 	printf("clock_ns %.0f\n", clock_calls());
 	printf("pingpong_us %.2f\n", ping_pong());
+	printf("forkexit_us %.1f\n", fork_exit());
 	return 0;
 }

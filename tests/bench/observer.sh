@@ -1,8 +1,9 @@
 #!/bin/bash
 # What the daemon costs the workloads it measures: tests/bench/observer
-# (CPU clock reads and pipe ping-pong, both pinned to one CPU) with no
-# daemon, with the default daemon (sched_stat_runtime records) and with
-# --no-tracepoint (process clocks). Best of 3 each; prints, never asserts.
+# (CPU clock reads, pipe ping-pong, fork/exit/wait, pinned to one CPU)
+# with no daemon, with the default daemon (sched_stat_runtime records,
+# taskstats exit records), with --no-taskstats and with --no-tracepoint
+# (process clocks). Best of 3 each; prints, never asserts.
 # usage: observer.sh DAEMON OBSERVER
 set -u
 daemon=${1:?usage: $0 DAEMON OBSERVER} observer=${2:?usage: $0 DAEMON OBSERVER}
@@ -15,14 +16,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# best KEY: the lowest of 3 runs of the observer's KEY line
+# best KEY: the lowest of the KEY lines in $runs
 best() {
-	for _ in 1 2 3; do taskset -c 0 "$observer"; done |
-		awk -v k="$1" '$1 == k && (m == "" || $2 < m) { m = $2 } END { print m }'
+	awk -v k="$1" '$1 == k && (m == "" || $2 < m) { m = $2 } END { print m }' \
+		<<<"$runs"
 }
 
 row() {
-	printf '%-34s %12s %14s' "$1" "$(best clock_ns)" "$(best pingpong_us)"
+	local runs
+
+	runs=$(for _ in 1 2 3; do taskset -c 0 "$observer"; done)
+	printf '%-42s %10s %12s %12s' "$1" "$(best clock_ns)" \
+		"$(best pingpong_us)" "$(best forkexit_us)"
 }
 
 # cpu_ms PID: CPU time the process has used, in ms
@@ -48,9 +53,10 @@ with_daemon() {
 }
 
 echo "== observer cost: what the daemon adds to the measured workloads (best of 3, CPU 0) =="
-printf '%-34s %12s %14s   %s\n' "" "clock_ns" "pingpong_us" \
-	"daemon CPU meanwhile"
+printf '%-42s %10s %12s %12s   %s\n' "" "clock_ns" "pingpong_us" \
+	"forkexit_us" "daemon CPU meanwhile"
 row "no daemon"
 echo
 with_daemon
-with_daemon --no-tracepoint
+with_daemon --no-taskstats
+with_daemon --no-tracepoint --no-taskstats
