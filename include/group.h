@@ -37,10 +37,8 @@ struct group {
 	unsigned int ntasks; /* threads that are direct members */
 	unsigned int ncpu;   /* length of the three arrays below */
 	uint64_t *usage;     /* ns per CPU, descendants included */
-	uint64_t *user;
+	uint64_t *user;	     /* of which in user mode (see modes_from_ticks) */
 	uint64_t *sys;
-	uint64_t tick_user; /* ticks' worth in ns (ticks.h), descendants */
-	uint64_t tick_sys;  /* included, like the kernel's cpustat */
 	struct stat_state *stat;
 	struct ring *history;
 	uint64_t gen;	       /* bumped on every change a reader can see */
@@ -60,8 +58,10 @@ struct group_tree {
 	unsigned int ncpu;
 	size_t history_len;
 	char *release_agent;
-	uint64_t gen;	      /* bumped when the shape of the tree changes */
-	bool stat_from_ticks; /* tick counts arrive: cpuacct.stat uses them */
+	uint64_t gen; /* bumped when the shape of the tree changes */
+	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
+	 * cpustat, not the sampled split of usage */
+	bool modes_from_ticks;
 };
 
 struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len);
@@ -83,9 +83,11 @@ int group_rename(struct group_tree *tree, struct group *g,
 void group_charge(struct group *g, unsigned int cpu, uint64_t user_ns,
 		  uint64_t sys_ns);
 
-/* Ticks a task spent in g, in ns: the kernel's cpustat, which only
- * cpuacct.stat reads. Added to g and every ancestor. */
-void group_charge_ticks(struct group *g, uint64_t user_ns, uint64_t sys_ns);
+/* The same for usage alone, and for user and sys alone: tick counts in
+ * ns when the tree's modes_from_ticks. */
+void group_charge_usage(struct group *g, unsigned int cpu, uint64_t ns);
+void group_charge_ticks(struct group *g, unsigned int cpu, uint64_t user_ns,
+			uint64_t sys_ns);
 
 /* echo 0 > cpuacct.usage: zero this group only, never its ancestors. */
 void group_reset(struct group *g);

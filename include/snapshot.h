@@ -32,8 +32,6 @@ struct snap_group {
 	uint64_t *usage;  /* per CPU, ns */
 	uint64_t *user;
 	uint64_t *sys;
-	uint64_t tick_user;
-	uint64_t tick_sys;
 	struct stat_state *stat;
 	GArray *tids;  /* sorted pid_t */
 	GArray *tgids; /* sorted, unique pid_t */
@@ -45,7 +43,6 @@ struct snapshot {
 	uint64_t ev_seq; /* the last fork/exit event it shows (evqueue.h) */
 	int64_t t_ns;	 /* CLOCK_MONOTONIC of the pass it shows */
 	unsigned int ncpu;
-	bool stat_from_ticks;	    /* see struct group_tree */
 	unsigned int ngroups;	    /* length of groups[] */
 	struct snap_group **groups; /* by id; NULL for removed ids */
 	char *release_agent;

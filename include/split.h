@@ -7,7 +7,9 @@
  * (short-lived ones) are split like the group's exited processes it
  * caught in the same pass.
  * The split time of a pass waits in per-group buckets until the pass
- * charges them to the tree.
+ * charges them to the tree. When tick counts give user and system time
+ * (the tree's modes_from_ticks), the buckets charge only the runtime, and
+ * the samples serve to place tick gains on CPUs.
  */
 #ifndef CPUACCTFS_SPLIT_H
 #define CPUACCTFS_SPLIT_H
@@ -42,6 +44,13 @@ void split_add(struct split *s, unsigned int gid, const struct proc *p,
  * moments (its exit, in the kernel). */
 void split_add_on_cpu(struct split *s, unsigned int gid, const struct proc *p,
 		      unsigned int cpu, uint64_t ns);
+
+/* Ticks a group's task gained (ticks.h), by mode, to be charged at the
+ * next flush when the tree's modes come from ticks: on cpu if it is
+ * known (>= 0), else spread like the group's sampled time of the pass in
+ * that mode, else like all its time of the pass, else put on hint_cpu. */
+void split_add_ticks(struct split *s, unsigned int gid, int cpu,
+		     unsigned int hint_cpu, uint64_t user_ns, uint64_t sys_ns);
 
 /* How much time sampled_ns of samples most likely stand for: perf loses
  * some samples, so it is scaled by what exact clocks and samples of live

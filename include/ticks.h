@@ -1,4 +1,4 @@
-/* ticks.h - one task's tick counts, and charging what it gains.
+/* ticks.h - one task's tick counts, and what it gains between readings.
  *
  * The kernel adds every tick a task spends in user or system mode to
  * its group's cpustat, which cpuacct.stat scales to the runtime. Each
@@ -20,7 +20,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "group.h"
 #include "taskstats.h"
 
 struct task_ticks {
@@ -32,6 +31,7 @@ struct task_ticks {
 	uint64_t exit_ns;  /* ... of its exit record (0: not known) */
 	uint64_t tail_ns;  /* runtime after that */
 	uint64_t ran_ns;   /* runtime records since the last reading */
+	int ran_cpu;	   /* the one CPU they were on, or a TICKS_CPU_ */
 	unsigned int passes_waited; /* passes it ran in but was not read */
 	bool known;		    /* read at least once (or born: all zero) */
 	bool run_known; /* run_read is real, so the tail can be known */
@@ -39,22 +39,34 @@ struct task_ticks {
 	bool ran;	/* ran since the last reading */
 };
 
+#define TICKS_CPU_NONE (-1) /* it did not run since (as far as known) */
+#define TICKS_CPU_MANY (-2) /* it ran on several, or on one not known */
+
+/* Ticks gained, in ns, to be charged to the task's group; on cpu, if it
+ * ran on that one CPU only since the last reading, else -1. */
+struct tick_gain {
+	uint64_t user_ns;
+	uint64_t sys_ns;
+	int cpu;
+};
+
 /* A task seen being born at born_ns: everything it counts is ours. */
 void ticks_born(struct task_ticks *tk, uint64_t born_ns);
 
-/* A reading (final: the exit record). The first one of a task that was
- * there before us is only its baseline; the gain since the last one is
- * charged to g. Counts lower than before are another task's (the tid
- * was reused unseen): they are its baseline, and the result is false. */
-bool ticks_read(struct task_ticks *tk, const struct ts_rec *rec,
-		struct group *g, bool final);
+/* A reading (final: the exit record); *gain is what the task gained
+ * since the last one. The first reading of a task that was there before
+ * us is only its baseline (no gain). Counts lower than before are
+ * another task's (the tid was reused unseen): they are its baseline, and
+ * the result is false. */
+bool ticks_read(struct task_ticks *tk, const struct ts_rec *rec, bool final,
+		struct tick_gain *gain);
 
-/* The task ran ns more, up to end_ns (a runtime record; 0, 0 when it is
- * only known to have run). */
-void ticks_ran(struct task_ticks *tk, uint64_t ns, uint64_t end_ns);
+/* The task ran ns more on cpu, up to end_ns (a runtime record; ns and
+ * end_ns 0 when it is only known to have run, cpu -1 if not where). */
+void ticks_ran(struct task_ticks *tk, uint64_t ns, uint64_t end_ns, int cpu);
 
-/* The task is gone and its last runtime records are in: charge to g
- * the expected ticks of what it ran after its last reading. */
-void ticks_finish(struct task_ticks *tk, struct group *g);
+/* The task is gone and its last runtime records are in: *gain is the
+ * expected ticks of what it ran after its last reading. */
+void ticks_finish(struct task_ticks *tk, struct tick_gain *gain);
 
 #endif

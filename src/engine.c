@@ -111,7 +111,7 @@ void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data)
 {
 	e->ticks = fn;
 	e->ticks_data = data;
-	e->tree->stat_from_ticks = fn != NULL;
+	e->tree->modes_from_ticks = fn != NULL;
 }
 
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
@@ -166,9 +166,27 @@ static struct group *group_of_proc(struct engine *e, struct proc *p)
 	return g ? g : group_root(e->tree);
 }
 
+/* Where a task's ticks are charged: the CPU of its last runtime record
+ * or sample. Within a pass a task seldom runs on two. */
+static unsigned int tick_cpu(int run_cpu, int last_cpu)
+{
+	if (run_cpu >= 0)
+		return (unsigned int)run_cpu;
+	return last_cpu >= 0 ? (unsigned int)last_cpu : 0;
+}
+
+static void charge_gain(struct engine *e, unsigned int gid,
+			unsigned int hint_cpu, const struct tick_gain *gain)
+{
+	if (gain->user_ns || gain->sys_ns)
+		split_add_ticks(e->split, gid, gain->cpu, hint_cpu,
+				gain->user_ns, gain->sys_ns);
+}
+
 /* Read a live task's tick counts; the gain goes to its group now. */
 static void read_ticks(struct engine *e, struct task *t)
 {
+	struct tick_gain gain;
 	struct ts_rec rec;
 
 	t->ticks.ran = false;
@@ -177,24 +195,26 @@ static void read_ticks(struct engine *e, struct task *t)
 	e->stats.tick_reads++;
 	if (e->ticks(e->ticks_data, t->tid, &rec))
 		return; /* exiting: its exit record will tell */
-	ticks_read(&t->ticks, &rec, t->group, false);
+	ticks_read(&t->ticks, &rec, false, &gain);
+	charge_gain(e, t->group->id, tick_cpu(t->run_cpu, t->proc->last_cpu),
+		    &gain);
 }
 
 /* It ran (by ns, if runtime records say): read its ticks this pass. */
 static void mark_ran(struct engine *e, struct task *t, uint64_t ns,
-		     uint64_t end_ns)
+		     uint64_t end_ns, int cpu)
 {
 	if (!e->ticks)
 		return;
 	if (!t->ticks.ran)
 		g_array_append_val(e->ran, t->tid);
-	ticks_ran(&t->ticks, ns, end_ns);
+	ticks_ran(&t->ticks, ns, end_ns, cpu);
 }
 
 static void mark_threads_ran(struct engine *e, struct proc *p)
 {
 	for (unsigned int i = 0; i < p->threads->len; i++)
-		mark_ran(e, p->threads->pdata[i], 0, 0);
+		mark_ran(e, p->threads->pdata[i], 0, 0, -1);
 }
 
 /* Whether a task that ran is read in this pass. A reading costs a
@@ -518,7 +538,7 @@ void engine_sample(struct engine *e, const struct perf_rec *rec)
 	if (t) {
 		gid = t->group->id;
 		p = t->proc;
-		mark_ran(e, t, 0, 0);
+		mark_ran(e, t, 0, 0, rec->cpu);
 	} else if ((gone = g_hash_table_lookup(e->gone,
 					       GINT_TO_POINTER(rec->tid)))) {
 		gid = gone->gid;
@@ -562,26 +582,25 @@ static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
 {
 	struct task *t = tasks_find(e->tasks, rec->tid);
 	struct gone *gone;
+	unsigned int cpu;
 
 	if (t) {
 		if (!rec->remote)
 			t->run_cpu = rec->cpu;
-		mark_ran(e, t, rec->period_ns, rec->time_ns);
-		split_add_on_cpu(
-		    e->split, t->group->id, t->proc,
-		    cpu_of_record(e, t->run_cpu, t->proc->last_cpu, rec),
-		    rec->period_ns);
+		cpu = cpu_of_record(e, t->run_cpu, t->proc->last_cpu, rec);
+		mark_ran(e, t, rec->period_ns, rec->time_ns, (int)cpu);
+		split_add_on_cpu(e->split, t->group->id, t->proc, cpu,
+				 rec->period_ns);
 		return true;
 	}
 	gone = find_gone(e, rec->tid);
 	if (!gone)
 		return false;
-	ticks_ran(&gone->ticks, rec->period_ns, rec->time_ns);
+	cpu = cpu_of_record(e, gone->run_cpu, gone->last_cpu, rec);
+	ticks_ran(&gone->ticks, rec->period_ns, rec->time_ns, (int)cpu);
 	if (group_by_id(e->tree, gone->gid))
-		split_add_on_cpu(
-		    e->split, gone->gid, gone->proc,
-		    cpu_of_record(e, gone->run_cpu, gone->last_cpu, rec),
-		    rec->period_ns);
+		split_add_on_cpu(e->split, gone->gid, gone->proc, cpu,
+				 rec->period_ns);
 	return true;
 }
 
@@ -618,17 +637,19 @@ static bool take_exit_ticks(struct engine *e, const struct ts_rec *rec)
 {
 	struct gone *gone = find_gone(e, rec->tid);
 	struct task *t = tasks_find(e->tasks, rec->tid);
-	struct group *g;
+	struct tick_gain gain;
 
 	if (gone && !gone->ticks.final) {
-		g = group_by_id(e->tree, gone->gid);
-		if (g)
-			ticks_read(&gone->ticks, rec, g, true);
+		ticks_read(&gone->ticks, rec, true, &gain);
+		charge_gain(e, gone->gid,
+			    tick_cpu(gone->run_cpu, gone->last_cpu), &gain);
 		return true;
 	}
 	if (!t)
 		return gone != NULL;
-	ticks_read(&t->ticks, rec, t->group, true);
+	ticks_read(&t->ticks, rec, true, &gain);
+	charge_gain(e, t->group->id, tick_cpu(t->run_cpu, t->proc->last_cpu),
+		    &gain);
 	return true;
 }
 
@@ -646,8 +667,8 @@ void engine_task_ticks_retry(struct engine *e)
 
 		/* never seen: a task we do not track, in the root */
 		if (!take_exit_ticks(e, rec))
-			group_charge_ticks(group_root(e->tree), rec->user_ns,
-					   rec->sys_ns);
+			split_add_ticks(e->split, 0, -1, 0, rec->user_ns,
+					rec->sys_ns);
 	}
 	g_array_set_size(e->unmatched_ticks, 0);
 }
@@ -680,7 +701,7 @@ static void measure_threads(struct engine *e, struct proc *p)
 		if (rt > t->runtime_last) {
 			split_add(e->split, t->group->id, p,
 				  rt - t->runtime_last, false);
-			mark_ran(e, t, 0, 0);
+			mark_ran(e, t, 0, 0, -1);
 		}
 		t->runtime_last = rt;
 	}
@@ -766,13 +787,16 @@ static void finish_gone_ticks(struct engine *e)
 	GHashTableIter it;
 	gpointer value;
 
+	if (!e->ticks)
+		return;
 	g_hash_table_iter_init(&it, e->gone_old);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct gone *gone = value;
-		struct group *g = group_by_id(e->tree, gone->gid);
+		struct tick_gain gain;
 
-		if (g)
-			ticks_finish(&gone->ticks, g);
+		ticks_finish(&gone->ticks, &gain);
+		charge_gain(e, gone->gid,
+			    tick_cpu(gone->run_cpu, gone->last_cpu), &gain);
 	}
 }
 
@@ -783,7 +807,6 @@ static void age_gone(struct engine *e)
 	GHashTableIter it;
 	gpointer key, value;
 
-	finish_gone_ticks(e);
 	g_hash_table_remove_all(e->gone_old);
 	g_hash_table_iter_init(&it, e->gone);
 	while (g_hash_table_iter_next(&it, &key, &value)) {
@@ -801,6 +824,7 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 		engine_scan(e);
 	measure_live(e, full);
 	read_ran_ticks(e, full);
+	finish_gone_ticks(e);
 	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
 	record_groups(e, t_ns);

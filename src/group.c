@@ -205,13 +205,22 @@ void group_charge(struct group *g, unsigned int cpu, uint64_t user_ns,
 	}
 }
 
-void group_charge_ticks(struct group *g, uint64_t user_ns, uint64_t sys_ns)
+void group_charge_usage(struct group *g, unsigned int cpu, uint64_t ns)
+{
+	for (; g; g = g->parent) {
+		g->usage[cpu] += ns;
+		g->gen++;
+	}
+}
+
+void group_charge_ticks(struct group *g, unsigned int cpu, uint64_t user_ns,
+			uint64_t sys_ns)
 {
 	if (!user_ns && !sys_ns)
 		return;
 	for (; g; g = g->parent) {
-		g->tick_user += user_ns;
-		g->tick_sys += sys_ns;
+		g->user[cpu] += user_ns;
+		g->sys[cpu] += sys_ns;
 		g->gen++;
 	}
 }
@@ -220,7 +229,6 @@ void group_reset(struct group *g)
 {
 	size_t bytes = g->ncpu * sizeof(uint64_t);
 
-	g->tick_user = g->tick_sys = 0;
 	memset(g->usage, 0, bytes);
 	memset(g->user, 0, bytes);
 	memset(g->sys, 0, bytes);

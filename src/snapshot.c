@@ -33,8 +33,6 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->usage = copy_percpu(g->usage, g->ncpu);
 	sg->user = copy_percpu(g->user, g->ncpu);
 	sg->sys = copy_percpu(g->sys, g->ncpu);
-	sg->tick_user = g->tick_user;
-	sg->tick_sys = g->tick_sys;
 	sg->stat = stat_state_ref(g->stat);
 	return sg;
 }
@@ -100,7 +98,6 @@ struct snapshot *snapshot_build(const struct group_tree *tree,
 	snap->seq = seq;
 	snap->t_ns = t_ns;
 	snap->ncpu = tree->ncpu;
-	snap->stat_from_ticks = tree->stat_from_ticks;
 	snap->ngroups = n;
 	snap->groups = g_new0(struct snap_group *, n);
 	snap->release_agent = g_strdup(tree->release_agent);
@@ -164,16 +161,11 @@ static uint64_t sum(const uint64_t *v, unsigned int n)
 void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,
 		   uint64_t *user_ticks, uint64_t *sys_ticks)
 {
-	uint64_t user = sum(g->user, snap->ncpu), sys = sum(g->sys, snap->ncpu);
 	uint64_t ut, st;
 
-	if (snap->stat_from_ticks) {
-		user = g->tick_user;
-		sys = g->tick_sys;
-	}
 	g_mutex_lock(&g->stat->lock);
-	cputime_adjust(user, sys, sum(g->usage, snap->ncpu), &g->stat->prev,
-		       &ut, &st);
+	cputime_adjust(sum(g->user, snap->ncpu), sum(g->sys, snap->ncpu),
+		       sum(g->usage, snap->ncpu), &g->stat->prev, &ut, &st);
 	g_mutex_unlock(&g->stat->lock);
 	*user_ticks = cputime_ns_to_ticks(ut);
 	*sys_ticks = cputime_ns_to_ticks(st);
@@ -201,7 +193,6 @@ bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
 	return memcmp(x->usage, y->usage, bytes) == 0 &&
 	       memcmp(x->user, y->user, bytes) == 0 &&
 	       memcmp(x->sys, y->sys, bytes) == 0 &&
-	       x->tick_user == y->tick_user && x->tick_sys == y->tick_sys &&
 	       x->notify_on_release == y->notify_on_release &&
 	       x->clone_children == y->clone_children &&
 	       ids_same(x->tids, y->tids) && ids_same(x->tgids, y->tgids) &&

@@ -14,6 +14,9 @@ struct bucket {
 	uint64_t exit_unsampled; /* time of exited processes never sampled */
 	int exit_cpu;		 /* where the last of those ran */
 	uint64_t *unknown_mode;	 /* [cpu]: runtime of unsampled processes */
+	uint64_t ticks[2];	 /* tick gains of the pass, by mode */
+	unsigned int tick_cpu;	 /* where the last of them was made */
+	uint64_t *ticks_on; /* [cpu * 2 + mode]: those whose CPU is known */
 };
 
 struct split {
@@ -22,6 +25,7 @@ struct split {
 	 * much time one sampled ns stands for (perf misses some ticks) */
 	double exact_ns, sampled_ns;
 	GPtrArray *buckets; /* struct bucket * by group id, or NULL */
+	uint64_t *scratch;  /* [3 * ncpu], for spreading ticks */
 };
 
 static void bucket_free(gpointer data)
@@ -33,6 +37,7 @@ static void bucket_free(gpointer data)
 	g_free(b->ns);
 	g_free(b->exit_weight);
 	g_free(b->unknown_mode);
+	g_free(b->ticks_on);
 	g_free(b);
 }
 
@@ -42,6 +47,7 @@ struct split *split_new(unsigned int ncpu)
 
 	s->ncpu = ncpu;
 	s->buckets = g_ptr_array_new_with_free_func(bucket_free);
+	s->scratch = g_new(uint64_t, 3 * ncpu);
 	return s;
 }
 
@@ -50,6 +56,7 @@ void split_free(struct split *s)
 	if (!s)
 		return;
 	g_ptr_array_free(s->buckets, TRUE);
+	g_free(s->scratch);
 	g_free(s);
 }
 
@@ -87,6 +94,7 @@ static struct bucket *bucket_of(struct split *s, unsigned int gid)
 		b->ns = g_new0(uint64_t, s->ncpu * 2);
 		b->exit_weight = g_new0(uint64_t, s->ncpu * 2);
 		b->unknown_mode = g_new0(uint64_t, s->ncpu);
+		b->ticks_on = g_new0(uint64_t, s->ncpu * 2);
 		s->buckets->pdata[gid] = b;
 	}
 	return b;
@@ -199,16 +207,77 @@ static void split_unknown_mode(struct split *s, struct bucket *b)
 	for (unsigned int cpu = 0; cpu < s->ncpu; cpu++) {
 		uint64_t ns = b->unknown_mode[cpu];
 
-		user_ns = user + sys ? (unsigned __int128)ns * user /
-					   (user + sys)
-				     : 0;
+		user_ns = user + sys
+			      ? (unsigned __int128)ns * user / (user + sys)
+			      : 0;
 		b->ns[cpu * 2 + USER] += user_ns;
 		b->ns[cpu * 2 + SYSTEM] += ns - user_ns;
 		b->unknown_mode[cpu] = 0;
 	}
 }
 
-static void flush_bucket(struct split *s, struct bucket *b, struct group *g)
+static void charge(struct group *g, unsigned int cpu, uint64_t user,
+		   uint64_t sys, bool modes_from_ticks)
+{
+	if (modes_from_ticks)
+		group_charge_usage(g, cpu, user + sys);
+	else
+		group_charge(g, cpu, user, sys);
+}
+
+void split_add_ticks(struct split *s, unsigned int gid, int cpu,
+		     unsigned int hint_cpu, uint64_t user_ns, uint64_t sys_ns)
+{
+	struct bucket *b = bucket_of(s, gid);
+
+	if (cpu >= 0 && (unsigned int)cpu < s->ncpu) {
+		b->ticks_on[cpu * 2 + USER] += user_ns;
+		b->ticks_on[cpu * 2 + SYSTEM] += sys_ns;
+		return;
+	}
+	b->ticks[USER] += user_ns;
+	b->ticks[SYSTEM] += sys_ns;
+	b->tick_cpu = hint_cpu < s->ncpu ? hint_cpu : 0;
+}
+
+/* out[cpu] += the bucket's ticks of one mode, spread (split_add_ticks) */
+static void spread_ticks(struct split *s, const struct bucket *b,
+			 unsigned int mode, uint64_t *out)
+{
+	uint64_t *weight = s->scratch + 2 * s->ncpu, in_mode = 0, sum = 0;
+
+	for (unsigned int cpu = 0; cpu < s->ncpu; cpu++)
+		in_mode += b->ns[cpu * 2 + mode];
+	for (unsigned int cpu = 0; cpu < s->ncpu; cpu++) {
+		weight[cpu] =
+		    in_mode ? b->ns[cpu * 2 + mode]
+			    : b->ns[cpu * 2 + USER] + b->ns[cpu * 2 + SYSTEM];
+		sum += weight[cpu];
+	}
+	if (sum)
+		spread(out, weight, sum, s->ncpu, b->ticks[mode]);
+	else
+		out[b->tick_cpu] += b->ticks[mode];
+}
+
+static void charge_ticks(struct split *s, struct bucket *b, struct group *g)
+{
+	uint64_t *user = s->scratch, *sys = s->scratch + s->ncpu;
+
+	for (unsigned int cpu = 0; cpu < s->ncpu; cpu++) {
+		user[cpu] = b->ticks_on[cpu * 2 + USER];
+		sys[cpu] = b->ticks_on[cpu * 2 + SYSTEM];
+	}
+	spread_ticks(s, b, USER, user);
+	spread_ticks(s, b, SYSTEM, sys);
+	for (unsigned int cpu = 0; g && cpu < s->ncpu; cpu++)
+		group_charge_ticks(g, cpu, user[cpu], sys[cpu]);
+	b->ticks[USER] = b->ticks[SYSTEM] = 0;
+	memset(b->ticks_on, 0, s->ncpu * 2 * sizeof(uint64_t));
+}
+
+static void flush_bucket(struct split *s, struct bucket *b, struct group *g,
+			 bool modes_from_ticks)
 {
 	unsigned int n = s->ncpu * 2;
 
@@ -220,8 +289,9 @@ static void flush_bucket(struct split *s, struct bucket *b, struct group *g)
 		b->ns[last_bucket(s, b->exit_cpu, false)] += b->exit_unsampled;
 	for (unsigned int cpu = 0; g && cpu < s->ncpu; cpu++)
 		if (b->ns[cpu * 2 + USER] || b->ns[cpu * 2 + SYSTEM])
-			group_charge(g, cpu, b->ns[cpu * 2 + USER],
-				     b->ns[cpu * 2 + SYSTEM]);
+			charge(g, cpu, b->ns[cpu * 2 + USER],
+			       b->ns[cpu * 2 + SYSTEM], modes_from_ticks);
+	charge_ticks(s, b, g);
 	memset(b->ns, 0, n * sizeof(uint64_t));
 	memset(b->exit_weight, 0, n * sizeof(uint64_t));
 	b->exit_weight_sum = 0;
@@ -242,7 +312,8 @@ void split_flush(struct split *s, struct group_tree *tree)
 
 		if (!s->buckets->pdata[gid])
 			continue;
-		flush_bucket(s, s->buckets->pdata[gid], g);
+		flush_bucket(s, s->buckets->pdata[gid], g,
+			     tree->modes_from_ticks);
 		if (!g) { /* removed: its id is never used again */
 			bucket_free(s->buckets->pdata[gid]);
 			s->buckets->pdata[gid] = NULL;

@@ -30,6 +30,8 @@
 #                  absolute difference is compared with pct% of the total
 #                  instead (the table says "of total")
 #   stat           |d| <= pct% of the kernel value + 2 ticks
+#   usage_user,    the tick sums stat is scaled from, in ns: the same
+#   usage_sys      target, a tick being 10 ms (USER_HZ)
 #   live           each sample reads kernel, cpuacctfs, kernel; the lag is
 #                  (k1 + k2) / 2 - f.  The lag must stay within 100 ms of
 #                  wall time, i.e. 100 ms x min(busy threads, CPUs) of CPU
@@ -112,7 +114,8 @@ diag() {
 
 # Compare F against K by an awk rule, add a table row and a TAP line.
 #   check WORKLOAD FILE K F KIND PCT [TOTAL]
-# KIND: rel (usage), cpu (usage_percpu, TOTAL = group usage), tick (stat).
+# KIND: rel (usage), cpu (usage_percpu, TOTAL = group usage), tick (stat),
+# tickns (usage_user/sys: ns, with the slack of stat's ticks).
 check() {
 	local wl=$1 file=$2 k=$3 f=$4 kind=$5 pct=$6 total=${7:-0} out
 
@@ -129,6 +132,10 @@ check() {
 		if (kind == "tick") {
 			bound = p / 100 * k + slack
 			dev = sprintf("%+d ticks", d)
+			tgt = p "% + " slack " ticks"
+		} else if (kind == "tickns") {
+			bound = p / 100 * k + slack * 10000000
+			dev = sprintf("%+.1f ms", d / 1e6)
 			tgt = p "% + " slack " ticks"
 		} else if (kind == "cpu" && k < 0.02 * total) {
 			bound = p / 100 * total
@@ -282,6 +289,14 @@ read_usage() {
 	USAGE=$(num_or_empty "$v")
 }
 
+# read_value DIR FILE: prints the number in DIR/FILE, or nothing
+read_value() {
+	local v=
+
+	read -r v 2>/dev/null <"$1/$2"
+	num_or_empty "$v"
+}
+
 # read_percpu DIR: sets PERCPU (array)
 read_percpu() {
 	PERCPU=()
@@ -396,7 +411,7 @@ ms() {
 
 # final_checks WORKLOAD GROUP PCT_USAGE PCT_CPU PCT_STAT
 final_checks() {
-	local wl=$1 kd fd i ku kstu ksts
+	local wl=$1 kd fd i ku kstu ksts kuu kus
 	local -a kpc
 
 	kd=$(kdir "$2")
@@ -408,6 +423,8 @@ final_checks() {
 	read_stat "$kd"
 	kstu=$STAT_USER
 	ksts=$STAT_SYS
+	kuu=$(read_value "$kd" cpuacct.usage_user)
+	kus=$(read_value "$kd" cpuacct.usage_sys)
 
 	read_usage "$fd"
 	check "$wl" cpuacct.usage "$ku" "$USAGE" rel "$3"
@@ -425,6 +442,10 @@ final_checks() {
 	read_stat "$fd"
 	check "$wl" "cpuacct.stat user" "$kstu" "$STAT_USER" tick "$5"
 	check "$wl" "cpuacct.stat system" "$ksts" "$STAT_SYS" tick "$5"
+	check "$wl" cpuacct.usage_user "$kuu" \
+		"$(read_value "$fd" cpuacct.usage_user)" tickns "$5"
+	check "$wl" cpuacct.usage_sys "$kus" \
+		"$(read_value "$fd" cpuacct.usage_sys)" tickns "$5"
 }
 
 # sample_live_stat GROUP INTERVAL PID...: while a PID runs, read the

@@ -162,29 +162,6 @@ START_TEST(test_stat_monotonic_across_reset)
 }
 END_TEST
 
-/* With tick counts, cpuacct.stat is those scaled to the runtime (the
- * kernel's cputime_adjust over its cpustat); usage_user and usage_sys
- * stay the sampled split. A change of ticks alone is a change. */
-START_TEST(test_stat_from_ticks)
-{
-	struct group *a = NULL;
-	struct snapshot *s1, *s2;
-
-	group_mkdir(tree, group_root(tree), "a", 0755, &a);
-	tree->stat_from_ticks = true;
-	group_charge(a, 0, 700000000ULL, 300000000ULL);
-	group_charge_ticks(a, 8000000ULL, 32000000ULL);
-	s1 = snapshot_build(tree, tt, NULL, 1, 0);
-	ck_render(s1, a->id, CGF_STAT, "user 20\nsystem 80\n");
-	ck_render(s1, a->id, CGF_USAGE_USER, "700000000\n");
-	group_charge_ticks(a, 4000000ULL, 0);
-	s2 = snapshot_build(tree, tt, s1, 2, 0);
-	ck_assert(!snapshot_group_same(s1, s2, a->id));
-	snapshot_unref(s1);
-	snapshot_unref(s2);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -196,7 +173,6 @@ int main(void)
 	tcase_add_test(tc, test_reused_id_not_shared);
 	tcase_add_test(tc, test_membership_change_is_seen);
 	tcase_add_test(tc, test_stat_monotonic_across_reset);
-	tcase_add_test(tc, test_stat_from_ticks);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

@@ -46,6 +46,51 @@ START_TEST(test_split_by_own_samples)
 }
 END_TEST
 
+/* When tick counts say the mode (ticks.h), the split only places the
+ * time on CPUs: usage_user and usage_sys are the ticks'. */
+START_TEST(test_modes_from_ticks_charge_usage_only)
+{
+	struct proc *p = proc(10);
+	struct group *root = group_root(tree);
+
+	tree->modes_from_ticks = true;
+	split_sample(sp, p, 0, true, 3 * MS);
+	split_sample(sp, p, 1, false, 1 * MS);
+	split_add(sp, 0, p, 100 * MS, false);
+	split_flush(sp, tree);
+	ck_assert_uint_eq(root->usage[0], 75 * MS);
+	ck_assert_uint_eq(root->usage[1], 25 * MS);
+	ck_assert_uint_eq(group_sum(root, root->user), 0);
+	ck_assert_uint_eq(group_sum(root, root->sys), 0);
+}
+END_TEST
+
+/* Tick gains say how much of each mode: they go to the CPU the task
+ * ran on, if one, else to the CPUs where the group's time of the pass
+ * was seen in that mode, else where any of it was, else to the hint. */
+START_TEST(test_ticks_spread_like_the_pass)
+{
+	struct proc *p = proc(10);
+	struct group *root = group_root(tree);
+
+	tree->modes_from_ticks = true;
+	split_sample(sp, p, 0, true, 3 * MS);
+	split_sample(sp, p, 1, true, 1 * MS);
+	split_add(sp, 0, p, 100 * MS, false);
+	split_add_ticks(sp, 0, -1, 1, 8 * MS, 4 * MS);
+	split_add_ticks(sp, 0, 0, 1, 4 * MS, 0); /* ran on CPU 0 only */
+	split_flush(sp, tree);
+	ck_assert_uint_eq(root->user[0], 10 * MS);
+	ck_assert_uint_eq(root->user[1], 2 * MS);
+	ck_assert_uint_eq(root->sys[0], 3 * MS); /* no system time seen */
+	ck_assert_uint_eq(root->sys[1], 1 * MS);
+	split_add_ticks(sp, 0, -1, 1, 0, 4 * MS); /* nothing else this pass */
+	split_flush(sp, tree);
+	ck_assert_uint_eq(root->sys[1], 5 * MS);
+	ck_assert_uint_eq(group_sum(root, root->usage), 100 * MS);
+}
+END_TEST
+
 START_TEST(test_rounding_goes_to_biggest)
 {
 	struct proc *p = proc(10);
@@ -158,6 +203,8 @@ int main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_split_by_own_samples);
+	tcase_add_test(tc, test_modes_from_ticks_charge_usage_only);
+	tcase_add_test(tc, test_ticks_spread_like_the_pass);
 	tcase_add_test(tc, test_rounding_goes_to_biggest);
 	tcase_add_test(tc, test_forget_starts_over);
 	tcase_add_test(tc, test_unsampled_live_goes_where_last_seen);
