@@ -26,6 +26,7 @@ struct engine_sources {
 	int (*read_uids)(pid_t pid, uid_t *ruid, uid_t *euid);
 	int (*tgid_of)(pid_t tid, pid_t *tgid);
 	int (*scan)(procfs_thread_fn fn, void *data);
+	int (*list_threads)(pid_t pid, procfs_thread_fn fn, void *data);
 };
 
 /* The real thing: /proc and the process CPU clocks. */

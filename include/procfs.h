@@ -56,7 +56,9 @@ int procfs_tgid_of(pid_t tid, pid_t *tgid);
 unsigned int procfs_possible_cpus(void);
 
 /* Every thread of every process, as (tgid, tid) pairs; uses libproc2.
- * The callback runs once per thread, leaders included. */
+ * The callback runs once per thread, leaders included. libproc2 keeps
+ * two 128 KiB buffers per calling thread that are lost when that thread
+ * ends: call it only from threads that live as long as the daemon. */
 typedef void (*procfs_thread_fn)(pid_t tgid, pid_t tid, void *data);
 int procfs_scan(procfs_thread_fn fn, void *data);
 

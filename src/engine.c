@@ -870,10 +870,17 @@ static struct task *find_or_rescan(struct engine *e, pid_t tid)
 	struct task *t = tasks_find(e->tasks, tid);
 	pid_t tgid;
 
+	g_autoptr(GHashTable) seen = NULL;
+	struct scan_ctx ctx = {e, NULL};
+
 	if (t || e->src->tgid_of(tid, &tgid))
 		return t;
-	/* it exists but we missed its birth: catch up with /proc */
-	engine_scan(e);
+	/* it exists but we missed its birth: take its process now, and
+	 * leave a full rescan to the sampler's next pass (commands run on
+	 * FUSE threads, which come and go: see procfs_scan) */
+	e->rescan = true;
+	ctx.seen = seen = g_hash_table_new(NULL, NULL);
+	e->src->list_threads(tgid, scan_thread, &ctx);
 	return tasks_find(e->tasks, tid);
 }
 
@@ -951,4 +958,5 @@ const struct engine_sources engine_procfs_sources = {
     .read_uids = procfs_read_uids,
     .tgid_of = procfs_tgid_of,
     .scan = procfs_scan,
+    .list_threads = procfs_list_threads,
 };

@@ -6,6 +6,7 @@ set -u
 daemon=$1
 shift
 label=${MC_LABEL:-memcheck}
+here=$(cd "$(dirname "$0")" && pwd)
 n=0
 result() { # result OK|FAIL name [diagnostics]
 	n=$((n + 1))
@@ -34,6 +35,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 valgrind -q --log-file="$work/vg.log" --leak-check=full \
+	--suppressions="$here/libproc2.supp" \
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	--track-fds=no "$daemon" -f "$@" "$mnt" 2>"$work/daemon.log" &
 vpid=$!
