@@ -1,11 +1,12 @@
 /* ticks.h - one task's tick counts, and what it gains between readings.
  *
  * The kernel adds every tick a task spends in user or system mode to
- * its group's cpustat, which cpuacct.stat scales to the runtime. Each
- * task carries the same counts (taskstats.h), so reading them now and
- * then and charging each gain to the task's group at that moment gives
- * the group's cpustat, as exactly as the readings are frequent: a task
- * is read in every pass it ran, when it moves, and when it exits.
+ * its group's cpustat (usage_user, usage_sys), which cpuacct.stat scales
+ * to the runtime. Each task carries the same counts (taskstats.h), so
+ * reading them now and then and charging each gain to the task's group
+ * at that moment gives the group's cpustat, as exactly as the readings
+ * are frequent: the engine reads a task in the passes it ran (engine.c
+ * says which), when it moves, and when it exits.
  *
  * What a task runs after its exit record (freeing its memory, its last
  * switch) can still catch a tick the record does not show. Its expected

@@ -249,8 +249,8 @@ static void open_taskstats(struct sampler *s)
 		return;
 	s->ts = taskstats_open(procfs_possible_cpus(), &err);
 	if (!s->ts) {
-		g_message("taskstats unavailable (%s): cpuacct.stat splits "
-			  "time by samples",
+		g_message("taskstats unavailable (%s): user and system time "
+			  "split by samples",
 			  g_strerror(-err));
 		return;
 	}
