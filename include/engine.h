@@ -65,7 +65,8 @@ void engine_set_have_samples(struct engine *e, bool have_samples);
 void engine_set_have_runtime(struct engine *e, bool have_runtime);
 
 /* Where live tasks' tick counts come from (taskstats_query); with one,
- * cpuacct.stat is made of tick counts (ticks.h), not of samples. */
+ * user and system time (and so cpuacct.stat) are tick counts (ticks.h),
+ * not the samples' split of the runtime. */
 typedef int (*engine_ticks_fn)(void *data, pid_t tid, struct ts_rec *out);
 void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data);
 

@@ -22,7 +22,7 @@ struct sampler_config {
 	unsigned int perf_period_us; /* perf sampling period per CPU */
 	bool use_perf;
 	bool use_runtime;   /* sched_stat_runtime records (needs use_perf) */
-	bool use_taskstats; /* tick counts for cpuacct.stat */
+	bool use_taskstats; /* tick counts for user/system time */
 	size_t history_len; /* records per group's ring */
 };
 

@@ -1,12 +1,13 @@
 /* taskstats.h - each task's tick counts, from the kernel's taskstats.
  *
- * cpuacct.stat is the kernel's tick sums (user and system) scaled to the
- * exact runtime. The tick sums are nothing but the sums of each task's
+ * cpuacct.usage_user and usage_sys are the kernel's tick sums, and
+ * cpuacct.stat the same scaled to the exact runtime. The tick sums are
+ * nothing but the sums of each task's
  * own utime and stime while it was in the group, and taskstats reports
  * those raw, unscaled: once per task as it exits (to a listener
  * registered for every CPU), and on request for a live one. Both need
  * CAP_NET_ADMIN and the initial pid and user namespace; where they are
- * missing cpuacct.stat falls back to the sampled split (engine.h).
+ * missing, user and system time fall back to the sampled split.
  */
 #ifndef CPUACCTFS_TASKSTATS_H
 #define CPUACCTFS_TASKSTATS_H

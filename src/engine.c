@@ -14,9 +14,9 @@
  *   see perfsplit.h), how much and where are exact: each record charges
  *   its task's group on its CPU, and none of the clock reading and
  *   settling above is needed; samples only split the mode.
- * - cpuacct.stat: from each task's own tick counts where taskstats
- *   gives them (ticks.h), read for the tasks that ran in a pass; else
- *   from the samples' split.
+ * - User and system time (usage_user, usage_sys, stat): each task's own
+ *   tick counts where taskstats gives them (ticks.h), read for the tasks
+ *   that ran in a pass; else the samples' split.
  */
 #include <errno.h>
 #include <string.h>
@@ -221,7 +221,7 @@ static void mark_threads_ran(struct engine *e, struct proc *p)
  * netlink round trip, and one that ran less than the shortest tick
  * rarely gained a tick: it waits, IDLE_READ_PASSES at most (a move or
  * its exit reads it at once anyway). Tasks in the root, most tasks,
- * always wait: only the root's cpuacct.stat waits for them. */
+ * always wait: only the root's user and system time wait for them. */
 static bool ticks_due(struct engine *e, struct task *t, bool full)
 {
 	if (full || ++t->ticks.passes_waited >= IDLE_READ_PASSES)

@@ -71,7 +71,7 @@ static void drain_exit_ticks(struct sampler *s)
 	int rc = taskstats_drain(s->ts, on_exit_ticks, s->engine, &lost);
 
 	if (lost)
-		g_warning("taskstats: exit records lost: cpuacct.stat "
+		g_warning("taskstats: exit records lost: user/system time "
 			  "estimates those tasks' last ticks");
 	if (rc < 0)
 		g_warning("taskstats: %s", g_strerror(-rc));
