@@ -82,6 +82,9 @@ void proc_free(struct proc *p);
 
 void tasks_move(struct task_table *tt, struct task *t, struct group *g);
 
+/* t is known by another id from now on (replacing any task with it). */
+void tasks_renumber(struct task_table *tt, struct task *t, pid_t tid);
+
 /* The group that a process's whole-process time belongs to (its first
  * thread's); NULL once it has no threads. */
 struct group *proc_group(const struct proc *p);

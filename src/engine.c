@@ -504,6 +504,21 @@ static void on_task_exit(struct engine *e, const struct pc_event *ev)
 		on_exit_process(e, t);
 }
 
+/* A thread other than the leader called exec: the kernel ended every
+ * other thread first (their EXIT events came before this one) and gave
+ * it the process's id. */
+static void on_exec(struct engine *e, const struct pc_event *ev)
+{
+	struct proc *p = tasks_find_proc(e->tasks, ev->tgid);
+	struct task *t;
+
+	if (!p || p->threads->len != 1)
+		return;
+	t = p->threads->pdata[0];
+	if (t->tid != ev->tgid)
+		tasks_renumber(e->tasks, t, ev->tgid);
+}
+
 void engine_event(struct engine *e, const struct pc_event *ev)
 {
 	switch (ev->kind) {
@@ -521,6 +536,7 @@ void engine_event(struct engine *e, const struct pc_event *ev)
 		e->rescan = true;
 		break;
 	case PC_EXEC:
+		on_exec(e, ev);
 		break;
 	}
 }

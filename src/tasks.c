@@ -114,6 +114,21 @@ void tasks_move(struct task_table *tt, struct task *t, struct group *g)
 	tt->gen++;
 }
 
+void tasks_renumber(struct task_table *tt, struct task *t, pid_t tid)
+{
+	struct task *other = tasks_find(tt, tid);
+
+	if (other == t)
+		return;
+	if (other)
+		tasks_remove_thread(tt, other);
+	g_hash_table_steal(tt->tasks, GINT_TO_POINTER(t->tid));
+	t->tid = tid;
+	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
+	t->group->gen++;
+	tt->gen++;
+}
+
 struct group *proc_group(const struct proc *p)
 {
 	if (p->threads->len == 0)

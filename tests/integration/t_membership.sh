@@ -208,6 +208,31 @@ test_many_sorted() {
 	check_lists "eight sleeps moved in shuffled order" "$K" "$S" "$km" "$sm"
 }
 
+# A thread other than the leader calls exec: the kernel ends the other
+# threads and gives it the process's id; the process stays in its group,
+# and so does the time it runs after the exec.
+test_thread_exec() {
+	local fk fs ku su
+	both_groups
+	fk=$IT_TMP/exec.kernel fs=$IT_TMP/exec.subject
+	start XK "$IT_HELPERS/execthr" "$fk" "$IT_HELPERS/spin" 300
+	start XS "$IT_HELPERS/execthr" "$fs" "$IT_HELPERS/spin" 300
+	wait_threads "$XK" 2 || fail "kernel-side execthr did not start its thread"
+	wait_threads "$XS" 2 || fail "subject-side execthr did not start its thread"
+	echo "$XK" >"$K/cgroup.procs"
+	echo "$XS" >"$S/cgroup.procs" || fail "echo PID > cgroup.procs failed"
+	touch "$fk" "$fs"
+	wait_until 5 eval '[[ $(tids_of "$XK") == "$XK" && $(tids_of "$XS") == "$XS" ]]' ||
+		fail "the exec did not leave one thread with the process's id"
+	check_lists "after the exec" "$K" "$S" "$XK=L" "$XS=L"
+	wait_until 5 eval '! kill -0 "$XK" 2>/dev/null && ! kill -0 "$XS" 2>/dev/null' ||
+		fail "spin did not end"
+	check_lists "after the process ended" "$K" "$S" "" ""
+	ku=$(cat "$K/cpuacct.usage") su=$(cat "$S/cpuacct.usage")
+	((su * 10 >= ku * 8)) ||
+		fail "usage after the exec: kernel $ku ns, subject only $su ns"
+}
+
 run_test "membership: sleeps moved via tasks, sorted" test_sleeps
 run_test "membership: cgroup.procs moves all threads" test_procs_moves_threads
 run_test "membership: non-leader tid to tasks moves only that thread" test_thread_to_tasks
@@ -218,3 +243,4 @@ run_test "membership: threads created after the move start in the group" test_th
 run_test "membership: exited tasks disappear" test_exit_disappears
 run_test "membership: ids listed ascending" test_many_sorted
 run_test "membership: lists show forks and reaps at once" test_lists_current
+run_test "membership: a thread that calls exec keeps the process in its group" test_thread_exec

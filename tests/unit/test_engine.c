@@ -804,6 +804,34 @@ START_TEST(test_runtime_threads_in_two_groups)
 }
 END_TEST
 
+/* Thread 31 calls exec: the leader's exit event comes first, then the
+ * exec, after which the kernel calls the thread 30. Its time stays in
+ * its group, and its exit empties the group. */
+START_TEST(test_exec_by_thread)
+{
+	struct group *g = mkgroup("g");
+	struct fake_proc *p = spawn(30, 1, 0);
+
+	p->nthreads = 2;
+	p->tids[1] = 31;
+	event(PC_FORK, 1, 30, 30);
+	event(PC_FORK, 1, 31, 30);
+	ck_assert_int_eq(engine_attach(e, g->id, 30, true, &root_writer, 1), 0);
+	event(PC_EXIT, 0, 30, 30);
+	event(PC_EXEC, 0, 30, 30);
+	p->nthreads = 1;
+	p->tids[0] = 30;
+	ck_assert_ptr_null(tasks_find(engine_tasks(e), 31));
+	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 30)->group, g);
+	ck_assert_uint_eq(g->ntasks, 1);
+	runtime(30, 0, 5 * MS, false);
+	pass();
+	ck_assert_uint_eq(usage(g), 5 * MS);
+	event(PC_EXIT, 0, 30, 30);
+	ck_assert_uint_eq(g->ntasks, 0);
+}
+END_TEST
+
 /* ---- tick counts (taskstats) ---- */
 
 static int f_ticks(void *data, pid_t tid, struct ts_rec *out)
@@ -1039,6 +1067,7 @@ int main(void)
 	tcase_add_test(tc, test_runtime_after_exit);
 	tcase_add_test(tc, test_runtime_before_fork_event);
 	tcase_add_test(tc, test_runtime_threads_in_two_groups);
+	tcase_add_test(tc, test_exec_by_thread);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("tick counts");
 	tcase_add_checked_fixture(tc, setup_ticks, teardown);
