@@ -432,15 +432,24 @@ START_TEST(test_clock_backwards_means_reuse)
 END_TEST
 
 /* Process 30 in g, its second thread 31 moved alone to h. */
-static struct fake_proc *split_process(struct group *g, struct group *h)
+/* Process tgid with threads tgid and tgid + 1, seen being born, in g. */
+static struct fake_proc *two_threads(pid_t tgid, struct group *g)
 {
-	struct fake_proc *p = spawn(30, 1, 0);
+	struct fake_proc *p = spawn(tgid, 1, 0);
 
 	p->nthreads = 2;
-	p->tids[1] = 31;
-	event(PC_FORK, 1, 30, 30);
-	event(PC_FORK, 1, 31, 30);
-	ck_assert_int_eq(engine_attach(e, g->id, 30, true, &root_writer, 1), 0);
+	p->tids[1] = tgid + 1;
+	event(PC_FORK, 1, tgid, tgid);
+	event(PC_FORK, 1, tgid + 1, tgid);
+	ck_assert_int_eq(engine_attach(e, g->id, tgid, true, &root_writer, 1),
+			 0);
+	return p;
+}
+
+static struct fake_proc *split_process(struct group *g, struct group *h)
+{
+	struct fake_proc *p = two_threads(30, g);
+
 	ck_assert_int_eq(engine_attach(e, h->id, 31, false, &root_writer, 1),
 			 0);
 	return p;
@@ -623,13 +632,8 @@ END_TEST
 START_TEST(test_thread_id_reused_after_lost_exit)
 {
 	struct group *g = mkgroup("g");
-	struct fake_proc *a = spawn(20, 1, 0);
+	struct fake_proc *a = two_threads(20, g);
 
-	a->nthreads = 2;
-	a->tids[1] = 21;
-	event(PC_FORK, 1, 20, 20);
-	event(PC_FORK, 1, 21, 20);
-	engine_attach(e, g->id, 20, true, &root_writer, 1);
 	a->clock = 10 * MS;
 	pass();
 	/* the leader exits; the last thread's exit event is lost, and a new
@@ -810,13 +814,8 @@ END_TEST
 START_TEST(test_exec_by_thread)
 {
 	struct group *g = mkgroup("g");
-	struct fake_proc *p = spawn(30, 1, 0);
+	struct fake_proc *p = two_threads(30, g);
 
-	p->nthreads = 2;
-	p->tids[1] = 31;
-	event(PC_FORK, 1, 30, 30);
-	event(PC_FORK, 1, 31, 30);
-	ck_assert_int_eq(engine_attach(e, g->id, 30, true, &root_writer, 1), 0);
 	event(PC_EXIT, 0, 30, 30);
 	event(PC_EXEC, 0, 30, 30);
 	p->nthreads = 1;
