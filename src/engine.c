@@ -31,6 +31,9 @@
 /* The shortest tick there is (HZ=1000), in ns. */
 #define TICK_MIN_NS 1000000ULL
 
+/* Passes a light or root task that ran waits to have its ticks read. */
+#define TICK_WAIT_PASSES 2
+
 /* A thread that left the tables lately: its late samples and runtime
  * records still belong to its group. */
 struct gone {
@@ -219,12 +222,11 @@ static void mark_threads_ran(struct engine *e, struct proc *p)
 
 /* Whether a task that ran is read in this pass. A reading costs a
  * netlink round trip, and one that ran less than the shortest tick
- * rarely gained a tick: it waits, IDLE_READ_PASSES at most (a move or
- * its exit reads it at once anyway). Tasks in the root, most tasks,
- * always wait: only the root's user and system time wait for them. */
+ * rarely gained a tick: it waits a pass (a move or its exit reads it at
+ * once anyway). Tasks in the root, most tasks, always wait a pass. */
 static bool ticks_due(struct engine *e, struct task *t, bool full)
 {
-	if (full || ++t->ticks.passes_waited >= IDLE_READ_PASSES)
+	if (full || ++t->ticks.passes_waited >= TICK_WAIT_PASSES)
 		return true;
 	return t->group->parent &&
 	       (!e->have_runtime || t->ticks.ran_ns >= TICK_MIN_NS);
@@ -796,16 +798,15 @@ static void record_groups(struct engine *e, int64_t t_ns)
 	}
 }
 
-/* Threads gone two passes ago: all their runtime records are in, so
- * what they ran after their exit record is known. */
-static void finish_gone_ticks(struct engine *e)
+/* What gone threads ran after their exit record, as far as their
+ * runtime records are in: most of it in the pass of their exit, a last
+ * record sometimes in the next (finishing is incremental). */
+static void finish_table(struct engine *e, GHashTable *table)
 {
 	GHashTableIter it;
 	gpointer value;
 
-	if (!e->ticks)
-		return;
-	g_hash_table_iter_init(&it, e->gone_old);
+	g_hash_table_iter_init(&it, table);
 	while (g_hash_table_iter_next(&it, NULL, &value)) {
 		struct gone *gone = value;
 		struct tick_gain gain;
@@ -814,6 +815,14 @@ static void finish_gone_ticks(struct engine *e)
 		charge_gain(e, gone->gid,
 			    tick_cpu(gone->run_cpu, gone->last_cpu), &gain);
 	}
+}
+
+static void finish_gone_ticks(struct engine *e)
+{
+	if (!e->ticks)
+		return;
+	finish_table(e, e->gone);
+	finish_table(e, e->gone_old);
 }
 
 /* The processes of this pass's gone threads are freed now; the runtime

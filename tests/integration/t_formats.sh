@@ -77,11 +77,26 @@ read_ways() {
 	done
 }
 
+# settled DIR: wait (up to 3 s) until DIR's counters stop changing. The
+# subject charges the last moments and ticks of exited tasks within its
+# staleness (a few passes), the kernel at once.
+settled() {
+	local i before
+	for ((i = 0; i < 15; i++)); do
+		before=$(cat "$1/cpuacct.usage_all" "$1/cpuacct.stat")
+		sleep 0.2
+		[[ $before == "$(cat "$1/cpuacct.usage_all" "$1/cpuacct.stat")" ]] &&
+			return 0
+	done
+	return 1
+}
+
 test_partial_reads() {
 	local f problems
 	both_groups
 	busy_group "$K"
 	busy_group "$S"
+	settled "$S" || fail "subject counters still changing 3 s after the burn"
 	for f in $(common_files); do
 		problems=$(read_ways "$K/$f")
 		[[ -z $problems ]] || diag "kernel $f (oracle): $problems"
