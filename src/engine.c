@@ -517,8 +517,11 @@ static void on_exec(struct engine *e, const struct pc_event *ev)
 	if (!p || p->threads->len != 1)
 		return;
 	t = p->threads->pdata[0];
-	if (t->tid != ev->tgid)
-		tasks_renumber(e->tasks, t, ev->tgid);
+	if (t->tid == ev->tgid)
+		return;
+	tasks_renumber(e->tasks, t, ev->tgid);
+	if (t->ticks.ran) /* listed under its old id: list it anew */
+		g_array_append_val(e->ran, t->tid);
 }
 
 void engine_event(struct engine *e, const struct pc_event *ev)

@@ -943,6 +943,26 @@ START_TEST(test_light_tasks_read_a_pass_later)
 }
 END_TEST
 
+/* A thread that ran and then called exec goes on being read under the
+ * process's id. */
+START_TEST(test_ticks_read_after_exec_by_thread)
+{
+	struct group *g = mkgroup("g");
+	struct fake_proc *p = two_threads(30, g);
+	uint64_t reads;
+
+	runtime(31, 0, 5 * MS, false);
+	event(PC_EXIT, 0, 30, 30);
+	event(PC_EXEC, 0, 30, 30);
+	p->nthreads = 1;
+	p->tick_user[0] = 8 * MS;
+	reads = engine_stats(e)->tick_reads;
+	pass();
+	ck_assert_uint_eq(engine_stats(e)->tick_reads, reads + 1);
+	ck_assert_uint_eq(group_sum(g, g->user), 8 * MS);
+}
+END_TEST
+
 /* A move reads the task first: ticks so far stay in the old group. */
 START_TEST(test_ticks_stay_with_old_group_on_move)
 {
@@ -1072,6 +1092,7 @@ int main(void)
 	tcase_add_test(tc, test_ticks_read_when_task_ran);
 	tcase_add_test(tc, test_light_tasks_read_a_pass_later);
 	tcase_add_test(tc, test_ticks_stay_with_old_group_on_move);
+	tcase_add_test(tc, test_ticks_read_after_exec_by_thread);
 	tcase_add_test(tc, test_exit_record_then_tail);
 	tcase_add_test(tc, test_exit_record_after_pid_reuse);
 	tcase_add_test(tc, test_exit_record_before_fork_event);
