@@ -178,12 +178,15 @@ static unsigned int tick_cpu(int run_cpu, int last_cpu)
 	return last_cpu >= 0 ? (unsigned int)last_cpu : 0;
 }
 
-static void charge_gain(struct engine *e, unsigned int gid,
-			unsigned int hint_cpu, const struct tick_gain *gain)
+/* run_cpu and last_cpu: the task's (or its gone entry's), for a gain
+ * whose CPU is not known. */
+static void charge_gain(struct engine *e, unsigned int gid, int run_cpu,
+			int last_cpu, const struct tick_gain *gain)
 {
 	if (gain->user_ns || gain->sys_ns)
-		split_add_ticks(e->split, gid, gain->cpu, hint_cpu,
-				gain->user_ns, gain->sys_ns);
+		split_add_ticks(e->split, gid, gain->cpu,
+				tick_cpu(run_cpu, last_cpu), gain->user_ns,
+				gain->sys_ns);
 }
 
 /* Read a live task's tick counts; the gain goes to its group now. */
@@ -199,8 +202,7 @@ static void read_ticks(struct engine *e, struct task *t)
 	if (e->ticks(e->ticks_data, t->tid, &rec))
 		return; /* exiting: its exit record will tell */
 	ticks_read(&t->ticks, &rec, false, &gain);
-	charge_gain(e, t->group->id, tick_cpu(t->run_cpu, t->proc->last_cpu),
-		    &gain);
+	charge_gain(e, t->group->id, t->run_cpu, t->proc->last_cpu, &gain);
 }
 
 /* It ran (by ns, if runtime records say): read its ticks this pass. */
@@ -254,7 +256,7 @@ static void read_ran_ticks(struct engine *e, bool full)
 
 struct scan_ctx {
 	struct engine *e;
-	GHashTable *seen; /* tid set */
+	GHashTable *seen; /* tid set, or NULL (one process) */
 };
 
 static struct proc *adopt_process(struct engine *e, pid_t tgid)
@@ -289,7 +291,8 @@ static void scan_thread(pid_t tgid, pid_t tid, void *data)
 	struct proc *p = tasks_find_proc(e->tasks, tgid);
 	struct task *t;
 
-	g_hash_table_add(ctx->seen, GINT_TO_POINTER(tid));
+	if (ctx->seen)
+		g_hash_table_add(ctx->seen, GINT_TO_POINTER(tid));
 	if (!p)
 		p = adopt_process(e, tgid);
 	if (!p)
@@ -662,15 +665,13 @@ static bool take_exit_ticks(struct engine *e, const struct ts_rec *rec)
 
 	if (gone && !gone->ticks.final) {
 		ticks_read(&gone->ticks, rec, true, &gain);
-		charge_gain(e, gone->gid,
-			    tick_cpu(gone->run_cpu, gone->last_cpu), &gain);
+		charge_gain(e, gone->gid, gone->run_cpu, gone->last_cpu, &gain);
 		return true;
 	}
 	if (!t)
 		return gone != NULL;
 	ticks_read(&t->ticks, rec, true, &gain);
-	charge_gain(e, t->group->id, tick_cpu(t->run_cpu, t->proc->last_cpu),
-		    &gain);
+	charge_gain(e, t->group->id, t->run_cpu, t->proc->last_cpu, &gain);
 	return true;
 }
 
@@ -815,8 +816,7 @@ static void finish_table(struct engine *e, GHashTable *table)
 		struct tick_gain gain;
 
 		ticks_finish(&gone->ticks, &gain);
-		charge_gain(e, gone->gid,
-			    tick_cpu(gone->run_cpu, gone->last_cpu), &gain);
+		charge_gain(e, gone->gid, gone->run_cpu, gone->last_cpu, &gain);
 	}
 }
 
@@ -896,10 +896,8 @@ static int check_movable(struct engine *e, struct task *t,
 static struct task *find_or_rescan(struct engine *e, pid_t tid)
 {
 	struct task *t = tasks_find(e->tasks, tid);
-	pid_t tgid;
-
-	g_autoptr(GHashTable) seen = NULL;
 	struct scan_ctx ctx = {e, NULL};
+	pid_t tgid;
 
 	if (t || e->src->tgid_of(tid, &tgid))
 		return t;
@@ -907,7 +905,6 @@ static struct task *find_or_rescan(struct engine *e, pid_t tid)
 	 * leave a full rescan to the sampler's next pass (commands run on
 	 * FUSE threads, which come and go: see procfs_scan) */
 	e->rescan = true;
-	ctx.seen = seen = g_hash_table_new(NULL, NULL);
 	e->src->list_threads(tgid, scan_thread, &ctx);
 	return tasks_find(e->tasks, tid);
 }

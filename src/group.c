@@ -194,35 +194,34 @@ int group_rename(struct group_tree *tree, struct group *g,
 	return 0;
 }
 
-void group_charge(struct group *g, unsigned int cpu, uint64_t user_ns,
-		  uint64_t sys_ns)
+/* The one walk to the root that every charge takes. */
+static void charge_to_root(struct group *g, unsigned int cpu, uint64_t usage,
+			   uint64_t user, uint64_t sys)
 {
 	for (; g; g = g->parent) {
-		g->usage[cpu] += user_ns + sys_ns;
-		g->user[cpu] += user_ns;
-		g->sys[cpu] += sys_ns;
+		g->usage[cpu] += usage;
+		g->user[cpu] += user;
+		g->sys[cpu] += sys;
 		g->gen++;
 	}
 }
 
+void group_charge(struct group *g, unsigned int cpu, uint64_t user_ns,
+		  uint64_t sys_ns)
+{
+	charge_to_root(g, cpu, user_ns + sys_ns, user_ns, sys_ns);
+}
+
 void group_charge_usage(struct group *g, unsigned int cpu, uint64_t ns)
 {
-	for (; g; g = g->parent) {
-		g->usage[cpu] += ns;
-		g->gen++;
-	}
+	charge_to_root(g, cpu, ns, 0, 0);
 }
 
 void group_charge_ticks(struct group *g, unsigned int cpu, uint64_t user_ns,
 			uint64_t sys_ns)
 {
-	if (!user_ns && !sys_ns)
-		return;
-	for (; g; g = g->parent) {
-		g->user[cpu] += user_ns;
-		g->sys[cpu] += sys_ns;
-		g->gen++;
-	}
+	if (user_ns || sys_ns)
+		charge_to_root(g, cpu, 0, user_ns, sys_ns);
 }
 
 void group_reset(struct group *g)

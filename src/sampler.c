@@ -322,23 +322,24 @@ static gpointer sampler_main(gpointer data)
 	nfds_t n;
 	g_autofree struct pollfd *fds = poll_set(s, &n);
 	uint64_t ticks;
+	bool pass;
 
 	for (;;) {
 		if (poll(fds, n, -1) < 0 && errno != EINTR)
 			break;
 		if (fds[FD_STOP].revents)
 			break;
+		pass = fds[FD_TIMER].revents &&
+		       read(s->timer_fd, &ticks, sizeof(ticks)) > 0;
 		g_mutex_lock(&s->engine_lock);
-		if (any_ring_ready(fds, n))
+		if (pass || any_ring_ready(fds, n))
 			drain_all(s);
 		else if (fds[FD_EVENTS].revents || fds[FD_WAKE].revents)
 			drain_events(s);
-		if (!fds[FD_TIMER].revents ||
-		    read(s->timer_fd, &ticks, sizeof(ticks)) <= 0) {
+		if (!pass) {
 			g_mutex_unlock(&s->engine_lock);
 			continue;
 		}
-		drain_all(s);
 		engine_pass(s->engine, sampler_now_ns(), false);
 		sampler_unlock(s);
 	}

@@ -314,7 +314,7 @@ void split_flush(struct split *s, struct group_tree *tree)
 			continue;
 		flush_bucket(s, s->buckets->pdata[gid], g,
 			     tree->modes_from_ticks);
-		if (!g) { /* removed: its id is never used again */
+		if (!g) { /* removed: a group given its id gets a new one */
 			bucket_free(s->buckets->pdata[gid]);
 			s->buckets->pdata[gid] = NULL;
 		}
