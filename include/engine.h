@@ -50,6 +50,7 @@ struct engine_stats {
 	uint64_t unsettled_exits;
 	uint64_t unmatched_runtime_ns; /* records of tasks never tracked */
 	uint64_t tick_reads;	       /* live tasks' tick counts asked for */
+	uint64_t recovered_ns; /* runtime of lost records, read back */
 };
 
 struct engine;
@@ -70,6 +71,11 @@ void engine_set_have_runtime(struct engine *e, bool have_runtime);
 typedef int (*engine_ticks_fn)(void *data, pid_t tid, struct ts_rec *out);
 void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data);
 
+/* Told of every move of a task between groups, after the task table:
+ * the in-kernel counters keep their own membership (bpfacct.h). */
+typedef int (*engine_move_fn)(void *data, pid_t tid, unsigned int gid);
+void engine_set_mover(struct engine *e, engine_move_fn fn, void *data);
+
 struct group_tree *engine_tree(struct engine *e);
 struct task_table *engine_tasks(struct engine *e);
 const struct engine_stats *engine_stats(const struct engine *e);
@@ -85,6 +91,11 @@ void engine_sample(struct engine *e, const struct perf_rec *rec);
  * then is charged to the root. */
 void engine_runtime(struct engine *e, const struct perf_rec *rec);
 void engine_runtime_retry(struct engine *e);
+
+/* Runtime records were lost (a ring overflowed): at the next pass, each
+ * live thread's runtime is read and what no record charged is charged
+ * to its group, as are the threads that exit until then. */
+void engine_runtime_lost(struct engine *e);
 
 /* A task's exit record (taskstats_drain). One of a task not known yet
  * waits for engine_task_ticks_retry, like runtime records. */

@@ -46,6 +46,9 @@ enum cg_file files_lookup(const char *name, bool is_root);
 
 bool files_exists(enum cg_file f, bool is_root);
 
+/* Whether f shows CPU time (cpuacct.usage*, cpuacct.stat). */
+bool files_is_counter(enum cg_file f);
+
 /* Inode numbers: FUSE's root (1) is group 0's directory. */
 static inline uint64_t files_ino(unsigned int gid, enum cg_file f)
 {

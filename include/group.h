@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bpfacct_abi.h"
 #include "cputime.h"
 #include "ring.h"
 
@@ -44,6 +45,10 @@ struct group {
 	uint64_t gen;	       /* bumped on every change a reader can see */
 	uint64_t recorded_gen; /* gen of the newest history record */
 	uint64_t serial;       /* unique for ever, unlike the id */
+	/* With kernel counters (kcount.h): per CPU, the counts of the
+	 * kernel's slots of this id that the arrays above include (in the
+	 * tree's kseen). */
+	struct kslot *kseen;
 };
 
 /* Ids of removed groups are reused, oldest first, once more than this
@@ -62,10 +67,21 @@ struct group_tree {
 	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
 	 * cpustat, not the sampled split of usage */
 	bool modes_from_ticks;
+	/* Kernel counters (kcount.h), or NULL: kmax groups of ncpu slots,
+	 * each charged to the task's own group only. */
+	const struct kslot *kslots;
+	struct kslot *kseen; /* what groups took of them, alike */
+	unsigned int kmax;
 };
 
 struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len);
 void group_tree_free(struct group_tree *tree);
+
+/* From now on groups are charged from the kernel's counters at slots
+ * (kcount.h): every group, and each one made later, starts from the
+ * counts its id's slots hold then. Ids stop at kmax (mkdir: ENOSPC). */
+void group_tree_set_kslots(struct group_tree *tree, const struct kslot *slots,
+			   unsigned int kmax);
 
 struct group *group_root(const struct group_tree *tree);
 struct group *group_by_id(const struct group_tree *tree, unsigned int id);

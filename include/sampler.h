@@ -17,11 +17,20 @@
 #include "engine.h"
 #include "snapshot.h"
 
+/* Where the counts come from, best first (see sampler_backend_name). */
+enum sampler_backend {
+	BACKEND_AUTO,	    /* the best that works here */
+	BACKEND_BPF,	    /* in-kernel counters (bpfacct.h) */
+	BACKEND_TRACEPOINT, /* sched_stat_runtime records through perf */
+	BACKEND_CLOCK,	    /* process CPU clocks */
+};
+
 struct sampler_config {
+	enum sampler_backend backend;
+	unsigned int max_groups; /* room in the kernel's counters */
 	unsigned int interval_ms;    /* between passes */
 	unsigned int perf_period_us; /* perf sampling period per CPU */
 	bool use_perf;
-	bool use_runtime;   /* sched_stat_runtime records (needs use_perf) */
 	bool use_taskstats; /* tick counts for user/system time */
 	size_t history_len; /* records per group's ring */
 };
@@ -29,8 +38,11 @@ struct sampler_config {
 struct sampler;
 
 /* Opens the sources and scans /proc; NULL and *err = -errno when the
- * proc connector cannot be opened (perf is optional). */
+ * proc connector cannot be opened, or the backend asked for cannot be
+ * had (perf is optional when none is asked for). */
 struct sampler *sampler_new(const struct sampler_config *cfg, int *err);
+/* Before sampler_start: the time between passes, if not the config's. */
+void sampler_set_interval(struct sampler *s, unsigned int interval_ms);
 int sampler_start(struct sampler *s);
 void sampler_free(struct sampler *s); /* stops the thread */
 
@@ -47,6 +59,15 @@ bool sampler_members(struct sampler *s, unsigned int gid, GArray **tids,
 
 /* The current snapshot, referenced: snapshot_unref() when done. */
 struct snapshot *sampler_snapshot(struct sampler *s);
+
+/* A snapshot to read counters from: one that shows the time of every
+ * task that has exited by now. With the in-kernel counters any snapshot
+ * does (reads add the kernel's counts, kcount.h); otherwise, when a task
+ * exited since the current one, a pass is run first. */
+struct snapshot *sampler_counters_snapshot(struct sampler *s);
+
+/* "bpf", "tracepoint" or "clock": what counts now. */
+const char *sampler_backend_name(const struct sampler *s);
 
 int64_t sampler_now_ns(void); /* CLOCK_MONOTONIC */
 

@@ -33,6 +33,7 @@ struct snap_group {
 	uint64_t *user;
 	uint64_t *sys;
 	struct stat_state *stat;
+	struct kslot *kseen; /* the group's, or NULL (kcount.h) */
 	GArray *tids;  /* sorted pid_t */
 	GArray *tgids; /* sorted, unique pid_t */
 };
@@ -46,6 +47,7 @@ struct snapshot {
 	unsigned int ngroups;	    /* length of groups[] */
 	struct snap_group **groups; /* by id; NULL for removed ids */
 	char *release_agent;
+	const struct kslot *kslots; /* the tree's (kcount.h), or NULL */
 };
 
 /* prev (may be NULL): the snapshot this one replaces; groups that did not
@@ -68,10 +70,13 @@ const struct snap_group *snapshot_child(const struct snapshot *snap,
 bool snapshot_group_same(const struct snapshot *a, const struct snapshot *b,
 			 unsigned int id);
 
-/* cpuacct.stat of g: cputime_adjust over its totals, moving g's shared
- * state forward as the kernel does on every read. */
+/* cpuacct.stat of g from its per-CPU counters (kcount_now): cputime_adjust
+ * over their totals, moving g's shared state forward as the kernel does
+ * on every read. */
 void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,
-		   uint64_t *user_ticks, uint64_t *sys_ticks);
+		   const uint64_t *usage, const uint64_t *user,
+		   const uint64_t *sys, uint64_t *user_ticks,
+		   uint64_t *sys_ticks);
 
 typedef struct snapshot snapshot_t;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(snapshot_t, snapshot_unref)

@@ -26,6 +26,12 @@ struct task {
 	uint64_t runtime_last; /* ns; only while the process is split */
 	int run_cpu; /* where its last runtime record was made, or -1 */
 	struct task_ticks ticks;
+	/* Runtime records: how much of the thread's runtime our charges
+	 * cover (known from birth, or from a first reading), and up to when
+	 * a reading covered its records already (engine_recover). */
+	uint64_t covered_ns;
+	uint64_t covered_until; /* CLOCK_MONOTONIC ns */
+	bool covered_known;
 };
 
 struct proc {

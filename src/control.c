@@ -117,6 +117,10 @@ int control_mkdir(struct sampler *s, unsigned int parent, const char *name,
 
 	if (!err)
 		*gid = g->id;
+	else if (err == -ENOSPC)
+		g_warning("mkdir %s: the kernel's counters have room for no "
+			  "more groups (--max-groups=%u)",
+			  name, tree->kmax - GROUP_ID_REUSE_AFTER - 1);
 	sampler_unlock(s);
 	return err;
 }

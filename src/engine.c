@@ -20,8 +20,10 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
+#include "kcount.h"
 #include "settle.h"
 #include "split.h"
 
@@ -60,8 +62,11 @@ struct engine {
 	bool have_samples;
 	bool have_runtime;
 	bool rescan;
+	bool runtime_lost; /* records lost since the last recovery */
 	engine_drain_fn drain;
 	void *drain_data;
+	engine_move_fn mover;
+	void *mover_data;
 	struct engine_stats stats;
 };
 
@@ -115,6 +120,12 @@ void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data)
 	e->ticks = fn;
 	e->ticks_data = data;
 	e->tree->modes_from_ticks = fn != NULL;
+}
+
+void engine_set_mover(struct engine *e, engine_move_fn fn, void *data)
+{
+	e->mover = fn;
+	e->mover_data = data;
 }
 
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
@@ -374,6 +385,57 @@ void engine_scan(struct engine *e)
 	e->rescan = false;
 }
 
+/* ---- lost runtime records ---- */
+
+void engine_runtime_lost(struct engine *e)
+{
+	e->runtime_lost = true;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Read t's runtime: what our charges do not cover was in lost records
+ * (or, the first time for a task older than us, is only the baseline).
+ * Records made before the reading are in it, so they are skipped. */
+static void recover_task(struct engine *e, struct task *t)
+{
+	uint64_t read_ns, until = now_ns();
+	int cpu = t->run_cpu >= 0 ? t->run_cpu : t->proc->last_cpu;
+
+	if (e->src->thread_runtime(t->proc->tgid, t->tid, &read_ns))
+		return;
+	if (t->covered_known && read_ns > t->covered_ns) {
+		e->stats.recovered_ns += read_ns - t->covered_ns;
+		split_add_on_cpu(e->split, t->group->id, t->proc,
+				 cpu >= 0 ? (unsigned int)cpu : 0,
+				 read_ns - t->covered_ns);
+	}
+	t->covered_ns = read_ns;
+	t->covered_known = true;
+	t->covered_until = until;
+}
+
+static void recover_all(struct engine *e)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, e->tasks->procs);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct proc *p = value;
+
+		for (unsigned int i = 0; i < p->threads->len; i++)
+			recover_task(e, p->threads->pdata[i]);
+	}
+	e->runtime_lost = false;
+}
+
 /* ---- events ---- */
 
 static void remember_gone(struct engine *e, struct task *t)
@@ -386,6 +448,13 @@ static void remember_gone(struct engine *e, struct task *t)
 	gone->proc = t->proc;
 	gone->ticks = t->ticks;
 	g_hash_table_replace(e->gone, GINT_TO_POINTER(t->tid), gone);
+}
+
+/* A task we saw born: every nanosecond it ran is in our records. */
+static void born(struct task *t, const struct pc_event *ev)
+{
+	ticks_born(&t->ticks, ev->ts_ns);
+	t->covered_known = true;
 }
 
 static void on_fork_process(struct engine *e, const struct pc_event *ev)
@@ -406,7 +475,7 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 	else if (parent)
 		g = group_of_proc(e, parent);
 	p = tasks_add_proc(e->tasks, ev->pid, g);
-	ticks_born(&tasks_find(e->tasks, ev->pid)->ticks, ev->ts_ns);
+	born(tasks_find(e->tasks, ev->pid), ev);
 	p->parent_tgid = ev->parent_tgid;
 	p->start_ns = ev->ts_ns;
 	p->last_cpu = ev->cpu;
@@ -429,7 +498,7 @@ static void on_fork_thread(struct engine *e, const struct pc_event *ev)
 	leader = tasks_find(e->tasks, ev->tgid);
 	t = tasks_add_thread(e->tasks, p, ev->pid,
 			     leader ? leader->group : group_of_proc(e, p));
-	ticks_born(&t->ticks, ev->ts_ns);
+	born(t, ev);
 }
 
 static void on_exit_thread(struct engine *e, struct task *t)
@@ -501,6 +570,8 @@ static void on_task_exit(struct engine *e, const struct pc_event *ev)
 	/* where an unsampled task ran last: the CPU it exited on */
 	if (!t->proc->sampled_ns && ev->cpu >= 0)
 		t->proc->last_cpu = ev->cpu;
+	if (e->runtime_lost)
+		recover_task(e, t); /* its records may be among the lost */
 	if (t->proc->threads->len > 1)
 		on_exit_thread(e, t);
 	else if (e->have_runtime)
@@ -609,6 +680,10 @@ static bool charge_runtime(struct engine *e, const struct perf_rec *rec)
 	unsigned int cpu;
 
 	if (t) {
+		/* a reading after lost records counted it already */
+		if (rec->time_ns && rec->time_ns <= t->covered_until)
+			return true;
+		t->covered_ns += rec->period_ns;
 		if (!rec->remote)
 			t->run_cpu = rec->cpu;
 		cpu = cpu_of_record(e, t->run_cpu, t->proc->last_cpu, rec);
@@ -850,11 +925,14 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 {
 	if (e->rescan)
 		engine_scan(e);
+	if (e->runtime_lost && e->have_runtime)
+		recover_all(e);
 	measure_live(e, full);
 	read_ran_ticks(e, full);
 	finish_gone_ticks(e);
 	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
+	kcount_charge(e->tree);
 	record_groups(e, t_ns);
 	age_gone(e);
 	settle_retire(e->settle);
@@ -922,6 +1000,20 @@ static void rebaseline(struct engine *e, struct proc *p)
 	}
 }
 
+static void move_task(struct engine *e, struct task *t, struct group *g)
+{
+	int err;
+
+	read_ticks(e, t);
+	tasks_move(e->tasks, t, g);
+	if (!e->mover)
+		return;
+	err = e->mover(e->mover_data, t->tid, g->id);
+	if (err && err != -ESRCH)
+		g_warning("cannot move task %d in the kernel's counters: %s",
+			  t->tid, g_strerror(-err));
+}
+
 int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 		  bool whole_process, const struct writer *w, int64_t t_ns)
 {
@@ -948,13 +1040,10 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 	measure_now(e, p);
 	split_flush(e->split, e->tree);
 	if (whole_process) {
-		for (unsigned int i = 0; i < p->threads->len; i++) {
-			read_ticks(e, p->threads->pdata[i]);
-			tasks_move(e->tasks, p->threads->pdata[i], g);
-		}
+		for (unsigned int i = 0; i < p->threads->len; i++)
+			move_task(e, p->threads->pdata[i], g);
 	} else {
-		read_ticks(e, t);
-		tasks_move(e->tasks, t, g);
+		move_task(e, t, g);
 	}
 	if (proc_update_split(p) && !e->have_runtime)
 		rebaseline(e, p);

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "kcount.h"
 #include "render.h"
 
 #define RW 0644
@@ -36,6 +37,11 @@ bool files_exists(enum cg_file f, bool is_root)
 	       (is_root || !file_table[f].root_only);
 }
 
+bool files_is_counter(enum cg_file f)
+{
+	return f >= CGF_USAGE && f <= CGF_STAT;
+}
+
 enum cg_file files_lookup(const char *name, bool is_root)
 {
 	for (int f = CGF_DIR + 1; f < CGF_COUNT; f++)
@@ -64,30 +70,44 @@ void files_render_ids(const GArray *ids, const struct pidns *reader,
 	render_ids(out, (const int *)ids->data, ids->len);
 }
 
+/* The counter files, from g's counters as of now. */
+static void render_counters(const struct snapshot *snap,
+			    const struct snap_group *g, enum cg_file f,
+			    GString *out)
+{
+	unsigned int n = snap->ncpu;
+	g_autofree uint64_t *buf = g_new(uint64_t, 3 * n);
+	uint64_t *usage = buf, *user = buf + n, *sys = buf + 2 * n;
+	uint64_t ut, st;
+
+	kcount_now(snap, g, usage, user, sys);
+	switch (f) {
+	case CGF_USAGE:
+		return render_u64(out, total(usage, n));
+	case CGF_USAGE_USER:
+		return render_u64(out, total(user, n));
+	case CGF_USAGE_SYS:
+		return render_u64(out, total(sys, n));
+	case CGF_USAGE_PERCPU:
+		return render_percpu(out, usage, n);
+	case CGF_USAGE_PERCPU_USER:
+		return render_percpu(out, user, n);
+	case CGF_USAGE_PERCPU_SYS:
+		return render_percpu(out, sys, n);
+	case CGF_USAGE_ALL:
+		return render_usage_all(out, user, sys, n);
+	default:
+		snapshot_stat(snap, g, usage, user, sys, &ut, &st);
+		return render_stat(out, ut, st);
+	}
+}
+
 void files_render(const struct snapshot *snap, const struct snap_group *g,
 		  enum cg_file f, const struct pidns *reader, GString *out)
 {
-	unsigned int n = snap->ncpu;
-	uint64_t ut, st;
-
+	if (files_is_counter(f))
+		return render_counters(snap, g, f, out);
 	switch (f) {
-	case CGF_USAGE:
-		return render_u64(out, total(g->usage, n));
-	case CGF_USAGE_USER:
-		return render_u64(out, total(g->user, n));
-	case CGF_USAGE_SYS:
-		return render_u64(out, total(g->sys, n));
-	case CGF_USAGE_PERCPU:
-		return render_percpu(out, g->usage, n);
-	case CGF_USAGE_PERCPU_USER:
-		return render_percpu(out, g->user, n);
-	case CGF_USAGE_PERCPU_SYS:
-		return render_percpu(out, g->sys, n);
-	case CGF_USAGE_ALL:
-		return render_usage_all(out, g->user, g->sys, n);
-	case CGF_STAT:
-		snapshot_stat(snap, g, &ut, &st);
-		return render_stat(out, ut, st);
 	case CGF_TASKS:
 		return files_render_ids(g->tids, reader, out);
 	case CGF_PROCS:
@@ -100,8 +120,7 @@ void files_render(const struct snapshot *snap, const struct snap_group *g,
 		return render_flag(out, false);
 	case CGF_RELEASE_AGENT:
 		return render_line(out, snap->release_agent);
-	case CGF_DIR:
-	case CGF_COUNT:
+	default:
 		break;
 	}
 }

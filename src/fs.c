@@ -334,7 +334,8 @@ static int render_open_file(struct sampler *s, struct open_file *of,
 	if ((of->file == CGF_TASKS || of->file == CGF_PROCS) &&
 	    !pidns_of(reader_pid, &reader))
 		ns = &reader;
-	snap = sampler_snapshot(s);
+	snap = files_is_counter(of->file) ? sampler_counters_snapshot(s)
+					  : sampler_snapshot(s);
 	g = snapshot_group(snap, of->gid);
 	/* removed, or even removed and its id given to a new group */
 	if (!g || (of->serial && g->serial != of->serial))

@@ -37,12 +37,33 @@ void stat_state_unref(struct stat_state *st)
 	g_free(st);
 }
 
+/* The counts the kernel holds now for id: a group on that id starts
+ * from them (a removed group's late charges never show). */
+static void take_kseen(const struct group_tree *tree, struct group *g)
+{
+	const struct kslot *src;
+
+	if (!tree->kslots)
+		return;
+	src = tree->kslots + (size_t)g->id * tree->ncpu;
+	g->kseen = tree->kseen + (size_t)g->id * tree->ncpu;
+	for (unsigned int cpu = 0; cpu < tree->ncpu; cpu++) {
+		g->kseen[cpu].usage =
+		    __atomic_load_n(&src[cpu].usage, __ATOMIC_RELAXED);
+		g->kseen[cpu].user =
+		    __atomic_load_n(&src[cpu].user, __ATOMIC_RELAXED);
+		g->kseen[cpu].sys =
+		    __atomic_load_n(&src[cpu].sys, __ATOMIC_RELAXED);
+	}
+}
+
 static struct group *group_new(struct group_tree *tree, const char *name,
 			       struct group *parent, mode_t mode)
 {
 	struct group *g = g_new0(struct group, 1);
 
 	g->serial = ++tree->serials;
+	g->gen = 1; /* not recorded yet (recorded_gen 0) */
 	g->name = g_strdup(name);
 	g->parent = parent;
 	g->children = g_ptr_array_new();
@@ -61,6 +82,7 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 		g->id = tree->by_id->len;
 		g_ptr_array_add(tree->by_id, g);
 	}
+	take_kseen(tree, g);
 	if (parent) {
 		/* children inherit both flags, as cgroup v1 does */
 		g->notify_on_release = parent->notify_on_release;
@@ -108,7 +130,32 @@ void group_tree_free(struct group_tree *tree)
 	g_ptr_array_free(tree->by_id, TRUE);
 	g_queue_clear(&tree->free_ids);
 	g_free(tree->release_agent);
+	g_free(tree->kseen);
 	g_free(tree);
+}
+
+void group_tree_set_kslots(struct group_tree *tree, const struct kslot *slots,
+			   unsigned int kmax)
+{
+	tree->kslots = slots;
+	tree->kmax = kmax;
+	g_free(tree->kseen);
+	tree->kseen = g_new0(struct kslot, (size_t)kmax * tree->ncpu);
+	for (unsigned int id = 0; id < tree->by_id->len; id++) {
+		struct group *g = tree->by_id->pdata[id];
+
+		if (g)
+			take_kseen(tree, g);
+	}
+}
+
+/* The id the next group gets (see group_new). */
+static unsigned int next_id(const struct group_tree *tree)
+{
+	if (tree->free_ids.length > GROUP_ID_REUSE_AFTER)
+		return GPOINTER_TO_UINT(
+		    g_queue_peek_head((GQueue *)&tree->free_ids));
+	return tree->by_id->len;
 }
 
 struct group *group_root(const struct group_tree *tree)
@@ -151,6 +198,8 @@ int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		return err;
 	if (group_child(parent, name))
 		return -EEXIST;
+	if (tree->kslots && next_id(tree) >= tree->kmax)
+		return -ENOSPC;
 	*out = group_new(tree, name, parent, mode & 07777);
 	parent->gen++;
 	return 0;
@@ -246,12 +295,14 @@ uint64_t group_sum(const struct group *g, const uint64_t *percpu)
 
 void group_record(struct group *g, int64_t t_ns)
 {
-	struct ring_rec rec = {
-	    .t_ns = t_ns,
-	    .usage_ns = group_sum(g, g->usage),
-	    .user_ns = group_sum(g, g->user),
-	    .sys_ns = group_sum(g, g->sys),
-	};
+	struct ring_rec rec = {.t_ns = t_ns};
 
+	/* the newest record, holding absolute values, still answers */
+	if (g->recorded_gen == g->gen)
+		return;
+	rec.usage_ns = group_sum(g, g->usage);
+	rec.user_ns = group_sum(g, g->user);
+	rec.sys_ns = group_sum(g, g->sys);
 	ring_push(g->history, &rec);
+	g->recorded_gen = g->gen;
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "config.h"
@@ -23,6 +24,8 @@ struct options {
 	int no_tracepoint;
 	int no_taskstats;
 	int cache;
+	char *backend;
+	unsigned int max_groups;
 };
 
 #define OPT(t, field, value)                                                   \
@@ -37,6 +40,8 @@ static const struct fuse_opt option_spec[] = {
     OPT("--no-tracepoint", no_tracepoint, 1),
     OPT("--no-taskstats", no_taskstats, 1),
     OPT("--cache", cache, 1),
+    OPT("--backend=%s", backend, 0),
+    OPT("--max-groups=%u", max_groups, 0),
     FUSE_OPT_END};
 
 static void usage(const char *prog)
@@ -47,12 +52,21 @@ static void usage(const char *prog)
 	    "Serve a cgroup v1 cpuacct hierarchy at MOUNTPOINT "
 	    "(default " DEFAULT_MOUNTPOINT ").\n"
 	    "\n"
-	    "    --interval=MS        time between samples (default 40)\n"
+	    "    --backend=NAME       where the counts come from: bpf (in the\n"
+	    "                         kernel), tracepoint (the scheduler's\n"
+	    "                         records through perf) or clock\n"
+	    "                         (process clocks); default: the first\n"
+	    "                         of these that works here\n"
+	    "    --max-groups=N       groups the in-kernel counters have room\n"
+	    "                         for (default 16384)\n"
+	    "    --interval=MS        time between passes, which record\n"
+	    "                         history and refresh --cache pages\n"
+	    "                         (default 40; 1000 with bpf and no\n"
+	    "                         --cache, whose reads are always live)\n"
 	    "    --perf-period=US     perf sampling period per CPU "
 	    "(default 1000)\n"
 	    "    --no-perf            split time per CPU from /proc only\n"
-	    "    --no-tracepoint      count time from process clocks, not\n"
-	    "                         the scheduler's sched_stat_runtime\n"
+	    "    --no-tracepoint      the same as --backend=clock\n"
 	    "    --no-taskstats       user/system time (stat) split by "
 	    "samples,\n"
 	    "                         not the tasks' own tick counts\n"
@@ -69,15 +83,43 @@ static void usage(const char *prog)
 	    prog);
 }
 
+static const char *const backend_names[] = {
+    [BACKEND_AUTO] = "auto",
+    [BACKEND_BPF] = "bpf",
+    [BACKEND_TRACEPOINT] = "tracepoint",
+    [BACKEND_CLOCK] = "clock",
+};
+
+/* --backend, or what the older --no-tracepoint asks for. */
+static bool backend_of(const struct options *o, enum sampler_backend *b)
+{
+	*b = o->no_tracepoint ? BACKEND_CLOCK : BACKEND_AUTO;
+	if (!o->backend)
+		return true;
+	for (unsigned int i = 0; i < G_N_ELEMENTS(backend_names); i++) {
+		if (strcmp(o->backend, backend_names[i]) == 0) {
+			*b = i;
+			return true;
+		}
+	}
+	fprintf(stderr, "cpuacctfs: --backend must be bpf, tracepoint, "
+			"clock or auto\n");
+	return false;
+}
+
 static bool options_valid(const struct options *o)
 {
-	if (o->interval_ms < 1 || o->interval_ms > 60000) {
+	if (o->interval_ms > 60000) {
 		fprintf(stderr, "cpuacctfs: --interval must be 1..60000 ms\n");
 		return false;
 	}
 	if (o->perf_period_us < 10 || o->perf_period_us > 1000000) {
 		fprintf(stderr, "cpuacctfs: --perf-period must be "
 				"10..1000000 us\n");
+		return false;
+	}
+	if (o->max_groups < 1 || o->max_groups > 1000000) {
+		fprintf(stderr, "cpuacctfs: --max-groups must be 1..1000000\n");
 		return false;
 	}
 	if (o->history_len < 1 || o->history_len > 1000000) {
@@ -131,7 +173,9 @@ out_destroy:
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = {40, 1000, 512, 0, 0};
+	struct options o = {
+	    .perf_period_us = 1000, .history_len = 512, .max_groups = 16384};
+	enum sampler_backend backend;
 	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;
 	struct sampler *s;
@@ -150,7 +194,7 @@ int main(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	if (!options_valid(&o))
+	if (!options_valid(&o) || !backend_of(&o, &backend))
 		goto out;
 	if (!cli.mountpoint) {
 		cli.mountpoint = strdup(DEFAULT_MOUNTPOINT);
@@ -159,13 +203,19 @@ int main(int argc, char **argv)
 	}
 	log_setup(!cli.foreground, cli.debug);
 	fuse_opt_add_arg(&args, MOUNT_OPTIONS);
-	cfg = (struct sampler_config){.interval_ms = o.interval_ms,
+	cfg = (struct sampler_config){.backend = backend,
+				      .max_groups = o.max_groups,
+				      .interval_ms = o.interval_ms,
 				      .perf_period_us = o.perf_period_us,
 				      .use_perf = !o.no_perf,
-				      .use_runtime = !o.no_tracepoint,
 				      .use_taskstats = !o.no_taskstats,
 				      .history_len = o.history_len};
 	s = sampler_new(&cfg, &err);
+	if (!s && err == -ENOTSUP) {
+		fprintf(stderr, "cpuacctfs: --backend=bpf cannot be used "
+				"here (the reason is logged above)\n");
+		goto out;
+	}
 	if (!s) {
 		fprintf(stderr,
 			"cpuacctfs: cannot watch processes: %s "
@@ -173,10 +223,16 @@ int main(int argc, char **argv)
 			g_strerror(-err));
 		goto out;
 	}
+	if (!o.interval_ms) /* reads of in-kernel counters never wait */
+		o.interval_ms =
+		    !strcmp(sampler_backend_name(s), "bpf") && !o.cache ? 1000
+									: 40;
+	sampler_set_interval(s, o.interval_ms);
 	rc = serve(&args, &cli, s, o.cache);
 	sampler_free(s);
 out:
 	free(cli.mountpoint);
+	free(o.backend);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -7,10 +7,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "evqueue.h"
 #include "members.h"
 #include "sampler.h"
 #include "taskstats.h"
+#ifdef HAVE_BPF
+#include "bpfacct.h"
+#endif
 
 struct sampler {
 	struct sampler_config cfg;
@@ -21,6 +25,7 @@ struct sampler {
 	struct perfsplit *perf;
 	struct perfsplit *runtime; /* sched_stat_runtime records, or NULL */
 	struct ts_conn *ts;	   /* tick counts, or NULL */
+	struct bpfacct *bpf;	   /* in-kernel counters, or NULL */
 	GMutex engine_lock;
 	GMutex snap_lock; /* guards only the pointer swap */
 	struct snapshot *snap;
@@ -114,10 +119,13 @@ static void drain_all(void *data)
 		/* samples first: they split the records' mode */
 		perfsplit_drain_until(s->runtime, until, on_runtime, s->engine,
 				      &lost);
-		if (lost)
+		if (lost) {
 			g_warning("perf dropped %" G_GUINT64_FORMAT
-				  " runtime records: their time is lost",
+				  " runtime records: reading the tasks' "
+				  "runtimes to count their time",
 				  lost);
+			engine_runtime_lost(s->engine);
+		}
 	}
 	if (s->runtime || s->ts) {
 		/* records of tasks born since the events above */
@@ -163,6 +171,46 @@ struct snapshot *sampler_snapshot(struct sampler *s)
 	g_mutex_lock(&s->snap_lock);
 	snap = snapshot_ref(s->snap);
 	g_mutex_unlock(&s->snap_lock);
+	return snap;
+}
+
+static bool has_exit(const GArray *events)
+{
+	for (unsigned int i = 0; i < events->len; i++)
+		if (g_array_index(events, struct pc_event, i).kind == PC_EXIT)
+			return true;
+	return false;
+}
+
+/* Whether a task exited after snap was built (events pulled now). */
+static bool exited_since(struct sampler *s, const struct snapshot *snap)
+{
+	g_autoptr(GArray) pending = NULL;
+
+	evqueue_hold(s->events);
+	pending = evqueue_since(s->events, snap->ev_seq);
+	evqueue_release(s->events);
+	return has_exit(pending);
+}
+
+struct snapshot *sampler_counters_snapshot(struct sampler *s)
+{
+	struct snapshot *snap = sampler_snapshot(s);
+
+	if (s->bpf || !exited_since(s, snap))
+		return snap;
+	/* another reader may have brought it up to date meanwhile */
+	g_mutex_lock(&s->engine_lock);
+	snapshot_unref(snap);
+	snap = sampler_snapshot(s);
+	if (exited_since(s, snap)) {
+		snapshot_unref(snap);
+		drain_all(s);
+		engine_pass(s->engine, sampler_now_ns(), !s->runtime);
+		publish(s);
+		snap = sampler_snapshot(s);
+	}
+	g_mutex_unlock(&s->engine_lock);
 	return snap;
 }
 
@@ -222,7 +270,7 @@ static void open_perf(struct sampler *s)
 {
 	int err = 0;
 
-	if (!s->cfg.use_perf)
+	if (!s->cfg.use_perf || s->bpf)
 		return;
 	s->perf = perfsplit_open(s->cfg.perf_period_us, &err);
 	if (!s->perf) {
@@ -231,7 +279,7 @@ static void open_perf(struct sampler *s)
 			  g_strerror(-err));
 		return;
 	}
-	if (!s->cfg.use_runtime)
+	if (s->cfg.backend == BACKEND_CLOCK)
 		return;
 	s->runtime = perfsplit_open_runtime(&err);
 	if (!s->runtime)
@@ -245,7 +293,7 @@ static void open_taskstats(struct sampler *s)
 {
 	int err = 0;
 
-	if (!s->cfg.use_taskstats)
+	if (!s->cfg.use_taskstats || s->bpf)
 		return;
 	s->ts = taskstats_open(procfs_possible_cpus(), &err);
 	if (!s->ts) {
@@ -255,6 +303,58 @@ static void open_taskstats(struct sampler *s)
 		return;
 	}
 	engine_set_ticks(s->engine, query_ticks, s->ts);
+}
+
+#ifdef HAVE_BPF
+static int move_in_kernel(void *bpf, pid_t tid, unsigned int gid)
+{
+	return bpfacct_set_group(bpf, tid, gid);
+}
+
+/* The in-kernel counters, where asked for or best: before the scan, so
+ * every task the scan finds is counted (in the root) from now on. */
+static int open_bpf(struct sampler *s)
+{
+	g_autofree char *why = NULL;
+	struct group_tree *tree = engine_tree(s->engine);
+	/* ids run up to the most groups alive plus those waiting for reuse */
+	unsigned int kmax = s->cfg.max_groups + GROUP_ID_REUSE_AFTER + 1;
+
+	if (s->cfg.backend != BACKEND_AUTO && s->cfg.backend != BACKEND_BPF)
+		return 0;
+	s->bpf = bpfacct_open(tree->ncpu, kmax, &why);
+	if (!s->bpf) {
+		if (s->cfg.backend == BACKEND_BPF) {
+			g_warning("bpf backend: %s", why);
+			return -ENOTSUP;
+		}
+		g_message("bpf backend unavailable (%s): counting with the "
+			  "scheduler's tracepoint through perf",
+			  why);
+		return 0;
+	}
+	group_tree_set_kslots(tree, bpfacct_slots(s->bpf), kmax);
+	tree->modes_from_ticks = true; /* the program counts ticks */
+	engine_set_mover(s->engine, move_in_kernel, s->bpf);
+	engine_set_have_runtime(s->engine, true);
+	return 0;
+}
+#else
+static int open_bpf(struct sampler *s)
+{
+	if (s->cfg.backend != BACKEND_BPF)
+		return 0;
+	g_warning("bpf backend: cpuacctfs was built without it "
+		  "(configure --disable-bpf)");
+	return -ENOTSUP;
+}
+#endif
+
+const char *sampler_backend_name(const struct sampler *s)
+{
+	if (s->bpf)
+		return "bpf";
+	return s->runtime ? "tracepoint" : "clock";
 }
 
 struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
@@ -281,6 +381,11 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 	s->engine = engine_new(&engine_procfs_sources, procfs_possible_cpus(),
 			       cfg->history_len, false);
 	engine_set_drain(s->engine, drain_all, s);
+	*err = open_bpf(s);
+	if (*err) {
+		sampler_free(s);
+		return NULL;
+	}
 	open_taskstats(s);
 	engine_scan(s->engine);
 	publish(s);
@@ -346,6 +451,11 @@ static gpointer sampler_main(gpointer data)
 	return NULL;
 }
 
+void sampler_set_interval(struct sampler *s, unsigned int interval_ms)
+{
+	s->cfg.interval_ms = interval_ms;
+}
+
 int sampler_start(struct sampler *s)
 {
 	/* perf rings are not inherited by fork, so they are opened here,
@@ -353,8 +463,13 @@ int sampler_start(struct sampler *s)
 	g_mutex_lock(&s->engine_lock);
 	open_perf(s);
 	engine_set_have_samples(s->engine, s->perf != NULL);
-	engine_set_have_runtime(s->engine, s->runtime != NULL);
+	engine_set_have_runtime(s->engine, s->runtime || s->bpf);
+	/* the tasks found before the records began: what their runtime is
+	 * now, should records ever be lost */
+	if (s->runtime)
+		engine_runtime_lost(s->engine);
 	g_mutex_unlock(&s->engine_lock);
+	g_message("counting with the %s backend", sampler_backend_name(s));
 	s->timer_fd = open_timer(s->cfg.interval_ms);
 	if (s->timer_fd < 0)
 		return s->timer_fd;
@@ -389,6 +504,9 @@ void sampler_free(struct sampler *s)
 	if (s->runtime)
 		perfsplit_close(s->runtime);
 	taskstats_close(s->ts);
+#ifdef HAVE_BPF
+	bpfacct_close(s->bpf);
+#endif
 	if (s->pc)
 		procconn_close(s->pc);
 	g_mutex_clear(&s->engine_lock);

@@ -34,6 +34,8 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->user = copy_percpu(g->user, g->ncpu);
 	sg->sys = copy_percpu(g->sys, g->ncpu);
 	sg->stat = stat_state_ref(g->stat);
+	if (g->kseen)
+		sg->kseen = g_memdup2(g->kseen, g->ncpu * sizeof(*g->kseen));
 	return sg;
 }
 
@@ -47,6 +49,7 @@ static void snap_group_unref(struct snap_group *sg)
 	g_free(sg->user);
 	g_free(sg->sys);
 	stat_state_unref(sg->stat);
+	g_free(sg->kseen);
 	g_array_unref(sg->tids);
 	g_array_unref(sg->tgids);
 	g_free(sg);
@@ -101,6 +104,7 @@ struct snapshot *snapshot_build(const struct group_tree *tree,
 	snap->ngroups = n;
 	snap->groups = g_new0(struct snap_group *, n);
 	snap->release_agent = g_strdup(tree->release_agent);
+	snap->kslots = tree->kslots;
 	for (unsigned int id = 0; id < n; id++) {
 		const struct group *g = group_by_id(tree, id);
 
@@ -159,13 +163,15 @@ static uint64_t sum(const uint64_t *v, unsigned int n)
 }
 
 void snapshot_stat(const struct snapshot *snap, const struct snap_group *g,
-		   uint64_t *user_ticks, uint64_t *sys_ticks)
+		   const uint64_t *usage, const uint64_t *user,
+		   const uint64_t *sys, uint64_t *user_ticks,
+		   uint64_t *sys_ticks)
 {
 	uint64_t ut, st;
 
 	g_mutex_lock(&g->stat->lock);
-	cputime_adjust(sum(g->user, snap->ncpu), sum(g->sys, snap->ncpu),
-		       sum(g->usage, snap->ncpu), &g->stat->prev, &ut, &st);
+	cputime_adjust(sum(user, snap->ncpu), sum(sys, snap->ncpu),
+		       sum(usage, snap->ncpu), &g->stat->prev, &ut, &st);
 	g_mutex_unlock(&g->stat->lock);
 	*user_ticks = cputime_ns_to_ticks(ut);
 	*sys_ticks = cputime_ns_to_ticks(st);

@@ -786,6 +786,77 @@ START_TEST(test_runtime_before_fork_event)
 }
 END_TEST
 
+/* Records were lost: each thread's runtime is read, and what no record
+ * charged is charged to its group. A task older than the daemon is only
+ * given its baseline by the first reading. */
+START_TEST(test_lost_records_read_back)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	fp(10)->runtime[0] = 100 * MS; /* ran before we looked */
+	engine_runtime_lost(e);
+	pass();
+	ck_assert_uint_eq(usage(g), 0);
+	runtime(10, 1, 5 * MS, false);
+	fp(10)->runtime[0] += 5 * MS + 20 * MS; /* 20 ms of records lost */
+	engine_runtime_lost(e);
+	pass();
+	ck_assert_uint_eq(usage(g), 25 * MS);
+	ck_assert_uint_eq(engine_stats(e)->recovered_ns, 20 * MS);
+	/* nothing is read again without a new loss */
+	fp(10)->runtime[0] += 9 * MS;
+	pass();
+	ck_assert_uint_eq(usage(g), 25 * MS);
+}
+END_TEST
+
+/* A record made before a reading is in it already; one made after is
+ * not. */
+START_TEST(test_records_before_reading_skipped)
+{
+	struct group *g = mkgroup("g");
+	struct perf_rec rec = {.pid = 10, .tid = 10, .cpu = 0};
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	engine_runtime_lost(e);
+	pass();
+	fp(10)->runtime[0] += 3 * MS;
+	engine_runtime_lost(e);
+	pass();
+	ck_assert_uint_eq(usage(g), 3 * MS);
+	rec.time_ns = 1; /* made before that reading */
+	rec.period_ns = 3 * MS;
+	engine_runtime(e, &rec);
+	rec.time_ns = UINT64_MAX / 2; /* after it */
+	rec.period_ns = 1 * MS;
+	engine_runtime(e, &rec);
+	pass();
+	ck_assert_uint_eq(usage(g), 4 * MS);
+}
+END_TEST
+
+/* A task born while we watch ran nothing before its fork event, and one
+ * that exits while records are being lost is read on its way out. */
+START_TEST(test_lost_records_of_new_and_exiting_tasks)
+{
+	struct group *g = mkgroup("g");
+
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	spawn(11, 10, 0);
+	event(PC_FORK, 10, 11, 11);
+	spawn(12, 10, 0);
+	event(PC_FORK, 10, 12, 12);
+	fp(11)->runtime[0] = 7 * MS;
+	fp(12)->runtime[0] = 2 * MS;
+	engine_runtime_lost(e);
+	event(PC_EXIT, 0, 12, 12);
+	vanish(12);
+	pass();
+	ck_assert_uint_eq(usage(g), 9 * MS);
+}
+END_TEST
+
 /* Threads of one process in two groups: each record goes to its own
  * thread's group, no schedstat reading needed. */
 START_TEST(test_runtime_threads_in_two_groups)
@@ -1084,6 +1155,9 @@ int main(void)
 	tcase_add_test(tc, test_runtime_remote_goes_to_tasks_cpu);
 	tcase_add_test(tc, test_runtime_after_exit);
 	tcase_add_test(tc, test_runtime_before_fork_event);
+	tcase_add_test(tc, test_lost_records_read_back);
+	tcase_add_test(tc, test_records_before_reading_skipped);
+	tcase_add_test(tc, test_lost_records_of_new_and_exiting_tasks);
 	tcase_add_test(tc, test_runtime_threads_in_two_groups);
 	tcase_add_test(tc, test_exec_by_thread);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,37 @@
+/* bpfacct.h - the in-kernel counter program: load, attach, membership.
+ *
+ * The program (src/bpf/cpuacct.bpf.c) charges every task's runtime and
+ * ticks to its group's slot on the CPU it ran on, as the kernel's cpuacct
+ * charges its groups. Here it is loaded and attached, its slots are
+ * mapped for reading (kcount.h reads them), and tasks are put in groups:
+ * new tasks inherit their creator's group in the kernel, so only moves
+ * come from here.
+ */
+#ifndef CPUACCTFS_BPFACCT_H
+#define CPUACCTFS_BPFACCT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "bpfacct_abi.h"
+
+struct bpfacct;
+
+/* Load and attach with room for max_groups group ids on ncpu CPUs. NULL
+ * when it cannot, and *why says why in a sentence (g_free it). */
+struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
+			     char **why);
+void bpfacct_close(struct bpfacct *b);
+
+/* max_groups * ncpu slots, slot gid * ncpu + cpu; valid until close. */
+const struct kslot *bpfacct_slots(const struct bpfacct *b);
+
+/* Thread tid (in our pid namespace) belongs to group gid from now on
+ * (0: the root). 0, or -errno (-ESRCH: it is gone). */
+int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid);
+
+/* Charges the program dropped for a group id out of range (none, unless
+ * something is wrong). */
+uint64_t bpfacct_dropped(const struct bpfacct *b);
+
+#endif

@@ -1,0 +1,24 @@
+/* bpfacct_abi.h - what the in-kernel counter program and the daemon share.
+ *
+ * Included by the BPF program (src/bpf/cpuacct.bpf.c) and by user space,
+ * so it uses plain C types only.
+ */
+#ifndef CPUACCTFS_BPFACCT_ABI_H
+#define CPUACCTFS_BPFACCT_ABI_H
+
+/* One group's counters on one CPU, as the kernel's cpuacct keeps them:
+ * the scheduler's runtime, and the ticks charged in user and system
+ * mode (user + nice, system + irq + softirq). The program adds to them
+ * atomically; the daemon only reads. Slot gid * ncpu + cpu of an
+ * mmapable array holds them, charged to the task's own group only: the
+ * daemon adds each group's slots to its ancestors. */
+struct kslot {
+	unsigned long long usage;
+	unsigned long long user;
+	unsigned long long sys;
+};
+
+/* Group 0 is the root, the group of every task no one moved. */
+#define BPFACCT_ROOT_GID 0
+
+#endif

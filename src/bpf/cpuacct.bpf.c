@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/* cpuacct.bpf.c - count each group's CPU time in the kernel, as cpuacct.
+ *
+ * The kernel's cpuacct adds every runtime delta of a task to its group
+ * (cpuacct_charge, from update_curr) and every tick to its group's user
+ * or system counter (cpuacct_account_field). The same numbers are on the
+ * task itself: se.sum_exec_runtime, utime and stime (with tick-based
+ * accounting they grow by exactly what cpustat gets). So the program
+ * keeps, per task, the values it last charged, and charges the growth to
+ * the task's group on the CPU it ran on:
+ *
+ * - at every switch-out (prev is what ran on this CPU since its switch-in;
+ *   a dying task's last slice is charged at its final switch);
+ * - at the end of every timer interrupt, for the interrupted task: the
+ *   tick has just charged it, so a task that runs for long without a
+ *   switch is never more than one tick behind, as the kernel's own
+ *   counters are.
+ *
+ * Membership lives in task storage set by the daemon (through a pidfd)
+ * and copied to every new task at task_newtask, which also sees io_uring
+ * and vhost workers. Tasks without it are in the root group.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "bpfacct_abi.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set by the daemon before loading. */
+const volatile __u32 ncpu = 1;
+const volatile __u32 max_groups = 1;
+
+/* Charges whose group id was out of range (the daemon never sets one). */
+__u64 bad_gid;
+
+struct seen {
+	__u64 runtime;
+	__u64 utime;
+	__u64 stime;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct kslot);
+	__uint(max_entries, 1); /* max_groups * ncpu, set at load */
+} slots SEC(".maps");
+
+/* The task's group, when not the root: written by the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} member SEC(".maps");
+
+/* What was last charged of each task. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct seen);
+} charged SEC(".maps");
+
+static __always_inline __u32 group_of(struct task_struct *p)
+{
+	__u32 *gid = bpf_task_storage_get(&member, p, 0, 0);
+
+	return gid ? *gid : BPFACCT_ROOT_GID;
+}
+
+static __always_inline void charge(__u32 gid, __u64 run, __u64 user,
+				   __u64 sys)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 idx;
+	struct kslot *slot;
+
+	if (gid >= max_groups || cpu >= ncpu) {
+		__sync_fetch_and_add(&bad_gid, 1);
+		return;
+	}
+	idx = gid * ncpu + cpu;
+	slot = bpf_map_lookup_elem(&slots, &idx);
+	if (!slot)
+		return;
+	if (run)
+		__sync_fetch_and_add(&slot->usage, run);
+	if (user)
+		__sync_fetch_and_add(&slot->user, user);
+	if (sys)
+		__sync_fetch_and_add(&slot->sys, sys);
+}
+
+static __always_inline struct seen now_of(struct task_struct *p)
+{
+	struct seen s = {
+		.runtime = p->se.sum_exec_runtime,
+		.utime = p->utime,
+		.stime = p->stime,
+	};
+
+	return s;
+}
+
+/* p ran on this CPU until now: charge what it ran since last time. A
+ * task seen for the first time (it was running when we attached) only
+ * gets its baseline. */
+static __always_inline void flush(struct task_struct *p)
+{
+	struct seen now = now_of(p);
+	struct seen *last;
+
+	if (!p->pid)
+		return; /* the idle task: never charged by cpuacct */
+	last = bpf_task_storage_get(&charged, p, &now,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!last)
+		return;
+	/* values only grow; anything else (a fresh entry) charges nothing */
+	if (now.runtime <= last->runtime && now.utime <= last->utime &&
+	    now.stime <= last->stime)
+		return;
+	charge(group_of(p),
+	       now.runtime > last->runtime ? now.runtime - last->runtime : 0,
+	       now.utime > last->utime ? now.utime - last->utime : 0,
+	       now.stime > last->stime ? now.stime - last->stime : 0);
+	*last = now;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_switch, bool preempt, struct task_struct *prev,
+	     struct task_struct *next, unsigned int prev_state)
+{
+	struct seen now;
+
+	flush(prev);
+	/* next has not run since these values: its baseline, if new */
+	if (next->pid) {
+		now = now_of(next);
+		bpf_task_storage_get(&charged, next, &now,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	}
+	return 0;
+}
+
+SEC("tp_btf/hrtimer_expire_exit")
+int BPF_PROG(on_timer, struct hrtimer *timer)
+{
+	flush(bpf_get_current_task_btf());
+	return 0;
+}
+
+SEC("tp_btf/task_newtask")
+int BPF_PROG(on_newtask, struct task_struct *task, __u64 clone_flags)
+{
+	struct seen zero = {};
+	__u32 gid = group_of(bpf_get_current_task_btf());
+
+	/* a new task has run nothing yet, and starts where its creator is */
+	bpf_task_storage_get(&charged, task, &zero,
+			     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (gid != BPFACCT_ROOT_GID)
+		bpf_task_storage_get(&member, task, &gid,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	return 0;
+}

@@ -1,0 +1,165 @@
+/* bpfacct.c - load the in-kernel counter program and talk to its maps. */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpfacct.h"
+#include "cpuacct.skel.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9 */
+#endif
+
+struct bpfacct {
+	struct cpuacct_bpf *skel;
+	struct kslot *slots;
+	size_t slots_bytes;
+	int member_fd;
+	bool warned_threads;
+};
+
+/* libbpf's own messages: kept for -d, the reason goes in *why. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt,
+		      va_list ap)
+{
+	g_autofree char *msg = NULL;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	msg = g_strdup_vprintf(fmt, ap);
+	g_strchomp(msg);
+	g_debug("libbpf: %s", msg);
+	return 0;
+}
+
+static char *why_not(const char *step, int err)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+		return g_strdup(
+		    "the kernel has no BTF "
+		    "(/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)");
+	if (err == EPERM || err == EACCES)
+		return g_strdup_printf("%s: %s (needs root, or CAP_BPF with "
+				       "CAP_PERFMON, in the initial user "
+				       "namespace)",
+				       step, g_strerror(err));
+	return g_strdup_printf("%s: %s", step, g_strerror(err));
+}
+
+static int map_slots(struct bpfacct *b, unsigned int n)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = bpf_map__fd(b->skel->maps.slots);
+
+	b->slots_bytes =
+	    ((size_t)n * sizeof(struct kslot) + page - 1) / page * page;
+	b->slots = mmap(NULL, b->slots_bytes, PROT_READ, MAP_SHARED, fd, 0);
+	if (b->slots == MAP_FAILED) {
+		b->slots = NULL;
+		return -errno;
+	}
+	return 0;
+}
+
+struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
+			     char **why)
+{
+	struct bpfacct *b = g_new0(struct bpfacct, 1);
+	unsigned int n = ncpu * max_groups;
+	int err;
+
+	libbpf_set_print(libbpf_log);
+	b->skel = cpuacct_bpf__open();
+	if (!b->skel) {
+		*why = why_not("cannot open the program", errno);
+		goto fail;
+	}
+	b->skel->rodata->ncpu = ncpu;
+	b->skel->rodata->max_groups = max_groups;
+	bpf_map__set_max_entries(b->skel->maps.slots, n);
+	err = cpuacct_bpf__load(b->skel);
+	if (err) {
+		*why = why_not("cannot load the program", -err);
+		goto fail;
+	}
+	err = cpuacct_bpf__attach(b->skel);
+	if (err) {
+		*why = why_not("cannot attach to the scheduler's tracepoints",
+			       -err);
+		goto fail;
+	}
+	err = map_slots(b, n);
+	if (err) {
+		*why = why_not("cannot map the counters", -err);
+		goto fail;
+	}
+	b->member_fd = bpf_map__fd(b->skel->maps.member);
+	return b;
+fail:
+	bpfacct_close(b);
+	return NULL;
+}
+
+void bpfacct_close(struct bpfacct *b)
+{
+	if (!b)
+		return;
+	if (b->slots)
+		munmap(b->slots, b->slots_bytes);
+	cpuacct_bpf__destroy(b->skel);
+	g_free(b);
+}
+
+const struct kslot *bpfacct_slots(const struct bpfacct *b)
+{
+	return b->slots;
+}
+
+/* A pidfd of the thread itself: task storage is per thread. Before Linux
+ * 6.9 only a process's leader has one. */
+static int thread_pidfd(struct bpfacct *b, pid_t tid)
+{
+	int fd = syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	fd = syscall(SYS_pidfd_open, tid, 0);
+	if (fd < 0 && errno == EINVAL && !b->warned_threads) {
+		g_warning("bpf: this kernel has no pidfd for a thread "
+			  "(Linux 6.9): threads other than a leader can only "
+			  "move with their process");
+		b->warned_threads = true;
+	}
+	return fd;
+}
+
+int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid)
+{
+	__u32 value = gid;
+	int fd = thread_pidfd(b, tid), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (gid == BPFACCT_ROOT_GID) {
+		if (bpf_map_delete_elem(b->member_fd, &fd) && errno != ENOENT)
+			err = -errno;
+	} else if (bpf_map_update_elem(b->member_fd, &fd, &value, BPF_ANY)) {
+		err = -errno;
+	}
+	close(fd);
+	return err;
+}
+
+uint64_t bpfacct_dropped(const struct bpfacct *b)
+{
+	return __atomic_load_n(&b->skel->bss->bad_gid, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,183 @@
+/* test_kcount.c - groups charged from scripted kernel counters. */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "files.h"
+#include "kcount.h"
+
+#include "unit.h"
+
+#define NCPU 2
+#define KMAX 8
+
+static struct kslot slots[KMAX * NCPU]; /* what the program would write */
+static struct group_tree *tree;
+static struct task_table *tt;
+static struct group *a, *b, *c;
+
+/* The program charging group g's own slot on cpu. */
+static void kernel_adds(const struct group *g, unsigned int cpu, uint64_t usage,
+			uint64_t user, uint64_t sys)
+{
+	struct kslot *s = &slots[g->id * NCPU + cpu];
+
+	s->usage += usage;
+	s->user += user;
+	s->sys += sys;
+}
+
+static void setup(void)
+{
+	memset(slots, 0, sizeof(slots));
+	tree = group_tree_new(NCPU, 4);
+	tt = tasks_new();
+	group_tree_set_kslots(tree, slots, KMAX);
+	/* a/b and a/c */
+	ck_assert_int_eq(group_mkdir(tree, group_root(tree), "a", 0755, &a), 0);
+	ck_assert_int_eq(group_mkdir(tree, a, "b", 0755, &b), 0);
+	ck_assert_int_eq(group_mkdir(tree, a, "c", 0755, &c), 0);
+}
+
+static void teardown(void)
+{
+	tasks_free(tt);
+	group_tree_free(tree);
+}
+
+static char *render(struct snapshot *snap, unsigned int id, enum cg_file f)
+{
+	GString *out = g_string_new(NULL);
+
+	files_render(snap, snapshot_group(snap, id), f, NULL, out);
+	return g_string_free(out, FALSE);
+}
+
+#define ck_render(snap, id, f, want)                                           \
+	do {                                                                   \
+		g_autofree char *got = render(snap, id, f);                    \
+		ck_assert_str_eq(got, want);                                   \
+	} while (0)
+
+START_TEST(test_charged_to_every_ancestor)
+{
+	kernel_adds(b, 1, 100, 40, 0);
+	kernel_adds(c, 0, 7, 0, 4);
+	kernel_adds(group_root(tree), 0, 1000, 0, 0);
+	ck_assert_uint_eq(kcount_charge(tree), 3);
+	ck_assert_uint_eq(b->usage[1], 100);
+	ck_assert_uint_eq(b->user[1], 40);
+	ck_assert_uint_eq(a->usage[0], 7);
+	ck_assert_uint_eq(a->usage[1], 100);
+	ck_assert_uint_eq(a->sys[0], 4);
+	ck_assert_uint_eq(group_root(tree)->usage[0], 1007);
+	/* nothing new: nothing charged twice */
+	ck_assert_uint_eq(kcount_charge(tree), 0);
+	ck_assert_uint_eq(a->usage[1], 100);
+}
+END_TEST
+
+START_TEST(test_read_shows_the_kernel_now)
+{
+	struct snapshot *snap;
+
+	kernel_adds(b, 0, 50, 0, 0);
+	kcount_charge(tree);
+	snap = snapshot_build(tree, tt, NULL, 1, 0);
+	/* the program goes on counting after the snapshot */
+	kernel_adds(b, 0, 5, 4000000, 0);
+	kernel_adds(c, 1, 3, 0, 0);
+	ck_render(snap, b->id, CGF_USAGE, "55\n");
+	ck_render(snap, c->id, CGF_USAGE_PERCPU, "0 3 \n");
+	/* a parent is the sum of its subtree at every read */
+	ck_render(snap, a->id, CGF_USAGE_PERCPU, "55 3 \n");
+	ck_render(snap, a->id, CGF_USAGE_USER, "4000000\n");
+	ck_render(snap, a->id, CGF_USAGE_ALL,
+		  "cpu user system\n0 4000000 0\n1 0 0\n");
+	snapshot_unref(snap);
+}
+END_TEST
+
+START_TEST(test_new_group_starts_at_zero)
+{
+	struct group *d;
+	struct snapshot *snap;
+	unsigned int id;
+
+	kernel_adds(c, 0, 99, 0, 0);
+	kcount_charge(tree);
+	id = c->id;
+	ck_assert_int_eq(group_rmdir(tree, c), 0);
+	/* a dying task of the removed group charges its slot late */
+	slots[id * NCPU].usage += 11;
+	/* the next id's slot may hold anything: it is the new baseline */
+	slots[4 * NCPU + 1].usage += 123;
+	ck_assert_int_eq(group_mkdir(tree, a, "d", 0755, &d), 0);
+	ck_assert_uint_eq(d->id, 4);
+	kcount_charge(tree);
+	snap = snapshot_build(tree, tt, NULL, 1, 0);
+	ck_render(snap, d->id, CGF_USAGE, "0\n");
+	ck_render(snap, a->id, CGF_USAGE, "99\n");
+	snapshot_unref(snap);
+}
+END_TEST
+
+START_TEST(test_reset_keeps_counting)
+{
+	struct snapshot *snap;
+
+	kernel_adds(b, 0, 500, 0, 0);
+	kcount_charge(tree);
+	group_reset(b);
+	kernel_adds(b, 0, 20, 0, 0);
+	snap = snapshot_build(tree, tt, NULL, 1, 0);
+	ck_render(snap, b->id, CGF_USAGE, "20\n");
+	/* the parent is never reset */
+	ck_render(snap, a->id, CGF_USAGE, "520\n");
+	snapshot_unref(snap);
+}
+END_TEST
+
+START_TEST(test_slot_going_back_charges_nothing)
+{
+	kernel_adds(b, 0, 500, 0, 0);
+	kcount_charge(tree);
+	slots[b->id * NCPU].usage = 100;
+	ck_assert_uint_eq(kcount_charge(tree), 0);
+	ck_assert_uint_eq(b->usage[0], 500);
+}
+END_TEST
+
+START_TEST(test_no_room_for_more_groups)
+{
+	struct group *g;
+	char name[16];
+	int err = 0, made = 0;
+
+	/* ids 0..3 are taken, KMAX ids in all */
+	for (int i = 0; i < KMAX && !err; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		err = group_mkdir(tree, a, name, 0755, &g);
+		made += !err;
+	}
+	ck_assert_int_eq(err, -ENOSPC);
+	ck_assert_int_eq(made, KMAX - 4);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("kcount");
+	TCase *tc = tcase_create("kcount");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_charged_to_every_ancestor);
+	tcase_add_test(tc, test_read_shows_the_kernel_now);
+	tcase_add_test(tc, test_new_group_starts_at_zero);
+	tcase_add_test(tc, test_reset_keeps_counting);
+	tcase_add_test(tc, test_slot_going_back_charges_nothing);
+	tcase_add_test(tc, test_no_room_for_more_groups);
+	suite_add_tcase(s, tc);
+	return unit_run(s);
+}
