@@ -66,6 +66,9 @@ struct snapshot *sampler_snapshot(struct sampler *s);
  * exited since the current one, a pass is run first. */
 struct snapshot *sampler_counters_snapshot(struct sampler *s);
 
+/* Whether this build has the bpf backend. */
+bool sampler_can_bpf(void);
+
 /* "bpf", "tracepoint" or "clock": what counts now. */
 const char *sampler_backend_name(const struct sampler *s);
 

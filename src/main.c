@@ -190,7 +190,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (cli.show_version) {
-		printf("cpuacctfs %s\n", PACKAGE_VERSION);
+		printf("cpuacctfs %s (backends: %stracepoint clock)\n",
+		       PACKAGE_VERSION, sampler_can_bpf() ? "bpf " : "");
 		rc = 0;
 		goto out;
 	}

@@ -350,6 +350,15 @@ static int open_bpf(struct sampler *s)
 }
 #endif
 
+bool sampler_can_bpf(void)
+{
+#ifdef HAVE_BPF
+	return true;
+#else
+	return false;
+#endif
+}
+
 const char *sampler_backend_name(const struct sampler *s)
 {
 	if (s->bpf)
