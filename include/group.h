@@ -44,6 +44,7 @@ struct group {
 	struct ring *history;
 	uint64_t gen;	       /* bumped on every change a reader can see */
 	uint64_t recorded_gen; /* gen of the newest history record */
+	uint64_t members_gen;  /* bumped when a task joins or leaves */
 	uint64_t serial;       /* unique for ever, unlike the id */
 	/* With kernel counters (kcount.h): per CPU, the counts of the
 	 * kernel's slots of this id that the arrays above include (in the

@@ -20,6 +20,7 @@
 struct snap_group {
 	gint refs;
 	uint64_t gen;	 /* the group's gen this copy shows */
+	uint64_t members_gen; /* and its members_gen */
 	uint64_t serial; /* which group had this id then (group.h) */
 	unsigned int id;
 	unsigned int parent_id; /* == id for the root */

@@ -15,6 +15,7 @@ static struct snap_group *snap_group_new(const struct group *g)
 
 	sg->refs = 1;
 	sg->gen = g->gen;
+	sg->members_gen = g->members_gen;
 	sg->id = g->id;
 	sg->serial = g->serial;
 	sg->parent_id = g->parent ? g->parent->id : g->id;
@@ -82,11 +83,24 @@ static struct snap_group *snap_group_of(const struct group *g,
 	struct snap_group *old =
 	    prev && g->id < prev->ngroups ? prev->groups[g->id] : NULL;
 
+	struct snap_group *sg;
+
 	if (old && old->serial == g->serial && old->gen == g->gen) {
 		g_atomic_int_inc(&old->refs);
 		return old;
 	}
-	return snap_group_new(g);
+	sg = snap_group_new(g);
+	/* only its counters changed, or it has no tasks: its lists need
+	 * no walk of every task */
+	if (old && old->serial == g->serial &&
+	    old->members_gen == g->members_gen) {
+		sg->tids = g_array_ref(old->tids);
+		sg->tgids = g_array_ref(old->tgids);
+	} else if (!g->ntasks) {
+		sg->tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+		sg->tgids = g_array_new(FALSE, FALSE, sizeof(pid_t));
+	}
+	return sg;
 }
 
 struct snapshot *snapshot_build(const struct group_tree *tree,

@@ -64,6 +64,7 @@ struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
 	t->run_cpu = -1;
 	g->ntasks++;
 	g->gen++;
+	g->members_gen++;
 	g_ptr_array_add(p->threads, t);
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
 	tt->gen++;
@@ -75,6 +76,7 @@ void tasks_remove_thread(struct task_table *tt, struct task *t)
 	if (t->group) {
 		t->group->ntasks--;
 		t->group->gen++;
+		t->group->members_gen++;
 	}
 	if (t->proc)
 		g_ptr_array_remove(t->proc->threads, t);
@@ -108,9 +110,11 @@ void tasks_move(struct task_table *tt, struct task *t, struct group *g)
 		return;
 	t->group->ntasks--;
 	t->group->gen++;
+	t->group->members_gen++;
 	t->group = g;
 	g->ntasks++;
 	g->gen++;
+	g->members_gen++;
 	tt->gen++;
 }
 
@@ -126,6 +130,7 @@ void tasks_renumber(struct task_table *tt, struct task *t, pid_t tid)
 	t->tid = tid;
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
 	t->group->gen++;
+	t->group->members_gen++;
 	tt->gen++;
 }
 
