@@ -30,6 +30,10 @@ const struct kslot *bpfacct_slots(const struct bpfacct *b);
  * (0: the root). 0, or -errno (-ESRCH: it is gone). */
 int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid);
 
+/* The group the program counts thread tid in: 0 (the root) or its id;
+ * -errno if it cannot be asked (-ESRCH: gone). */
+int bpfacct_group_of(struct bpfacct *b, pid_t tid);
+
 /* Charges the program dropped for a group id out of range (none, unless
  * something is wrong). */
 uint64_t bpfacct_dropped(const struct bpfacct *b);

@@ -50,7 +50,7 @@ struct engine_stats {
 	uint64_t unsettled_exits;
 	uint64_t unmatched_runtime_ns; /* records of tasks never tracked */
 	uint64_t tick_reads;	       /* live tasks' tick counts asked for */
-	uint64_t recovered_ns; /* runtime of lost records, read back */
+	uint64_t recovered_ns;	       /* runtime of lost records, read back */
 };
 
 struct engine;
@@ -71,10 +71,17 @@ void engine_set_have_runtime(struct engine *e, bool have_runtime);
 typedef int (*engine_ticks_fn)(void *data, pid_t tid, struct ts_rec *out);
 void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data);
 
-/* Told of every move of a task between groups, after the task table:
- * the in-kernel counters keep their own membership (bpfacct.h). */
-typedef int (*engine_move_fn)(void *data, pid_t tid, unsigned int gid);
-void engine_set_mover(struct engine *e, engine_move_fn fn, void *data);
+/* The in-kernel counters keep their own membership (bpfacct.h): move
+ * is told of every move of a task between groups, after the task table;
+ * group_of says where the kernel put a task, for new threads of a
+ * process whose threads are in several groups (a thread starts in its
+ * creator's group, which the fork event does not name). */
+struct engine_kmembers {
+	int (*move)(void *data, pid_t tid, unsigned int gid);
+	int (*group_of)(void *data, pid_t tid); /* gid or -errno */
+	void *data;
+};
+void engine_set_kmembers(struct engine *e, const struct engine_kmembers *km);
 
 struct group_tree *engine_tree(struct engine *e);
 struct task_table *engine_tasks(struct engine *e);

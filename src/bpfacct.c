@@ -159,6 +159,19 @@ int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid)
 	return err;
 }
 
+int bpfacct_group_of(struct bpfacct *b, pid_t tid)
+{
+	__u32 gid = BPFACCT_ROOT_GID;
+	int fd = thread_pidfd(b, tid), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(b->member_fd, &fd, &gid) && errno != ENOENT)
+		err = -errno;
+	close(fd);
+	return err ? err : (int)gid;
+}
+
 uint64_t bpfacct_dropped(const struct bpfacct *b)
 {
 	return __atomic_load_n(&b->skel->bss->bad_gid, __ATOMIC_RELAXED);

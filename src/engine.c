@@ -65,8 +65,7 @@ struct engine {
 	bool runtime_lost; /* records lost since the last recovery */
 	engine_drain_fn drain;
 	void *drain_data;
-	engine_move_fn mover;
-	void *mover_data;
+	struct engine_kmembers km; /* all NULL without in-kernel counters */
 	struct engine_stats stats;
 };
 
@@ -122,10 +121,9 @@ void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data)
 	e->tree->modes_from_ticks = fn != NULL;
 }
 
-void engine_set_mover(struct engine *e, engine_move_fn fn, void *data)
+void engine_set_kmembers(struct engine *e, const struct engine_kmembers *km)
 {
-	e->mover = fn;
-	e->mover_data = data;
+	e->km = *km;
 }
 
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
@@ -484,6 +482,19 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 		read_reaper_baseline(e, parent);
 }
 
+/* Where the in-kernel counters put a new thread of a split process;
+ * else, or if they cannot say, its leader's group. */
+static struct group *kernel_group_of(struct engine *e, pid_t tid,
+				     const struct task *leader)
+{
+	int gid = e->km.group_of ? e->km.group_of(e->km.data, tid) : -ENOSYS;
+	struct group *g = gid >= 0 ? group_by_id(e->tree, gid) : NULL;
+
+	if (g)
+		return g;
+	return leader ? leader->group : group_root(e->tree);
+}
+
 static void on_fork_thread(struct engine *e, const struct pc_event *ev)
 {
 	struct proc *p = tasks_find_proc(e->tasks, ev->tgid);
@@ -494,10 +505,13 @@ static void on_fork_thread(struct engine *e, const struct pc_event *ev)
 	if (!p)
 		return;
 	/* the connector names the process's parent, not the creating
-	 * thread, so a new thread joins its leader's group */
+	 * thread, so a new thread joins its leader's group, unless the
+	 * kernel's counters know better */
 	leader = tasks_find(e->tasks, ev->tgid);
 	t = tasks_add_thread(e->tasks, p, ev->pid,
-			     leader ? leader->group : group_of_proc(e, p));
+			     p->split ? kernel_group_of(e, ev->pid, leader)
+			     : leader ? leader->group
+				      : group_of_proc(e, p));
 	born(t, ev);
 }
 
@@ -1006,9 +1020,9 @@ static void move_task(struct engine *e, struct task *t, struct group *g)
 
 	read_ticks(e, t);
 	tasks_move(e->tasks, t, g);
-	if (!e->mover)
+	if (!e->km.move)
 		return;
-	err = e->mover(e->mover_data, t->tid, g->id);
+	err = e->km.move(e->km.data, t->tid, g->id);
 	if (err && err != -ESRCH)
 		g_warning("cannot move task %d in the kernel's counters: %s",
 			  t->tid, g_strerror(-err));

@@ -311,6 +311,11 @@ static int move_in_kernel(void *bpf, pid_t tid, unsigned int gid)
 	return bpfacct_set_group(bpf, tid, gid);
 }
 
+static int group_in_kernel(void *bpf, pid_t tid)
+{
+	return bpfacct_group_of(bpf, tid);
+}
+
 /* The in-kernel counters, where asked for or best: before the scan, so
  * every task the scan finds is counted (in the root) from now on. */
 static int open_bpf(struct sampler *s)
@@ -335,7 +340,10 @@ static int open_bpf(struct sampler *s)
 	}
 	group_tree_set_kslots(tree, bpfacct_slots(s->bpf), kmax);
 	tree->modes_from_ticks = true; /* the program counts ticks */
-	engine_set_mover(s->engine, move_in_kernel, s->bpf);
+	engine_set_kmembers(
+	    s->engine, &(struct engine_kmembers){.move = move_in_kernel,
+						 .group_of = group_in_kernel,
+						 .data = s->bpf});
 	engine_set_have_runtime(s->engine, true);
 	return 0;
 }

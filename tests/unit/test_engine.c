@@ -857,6 +857,43 @@ START_TEST(test_lost_records_of_new_and_exiting_tasks)
 }
 END_TEST
 
+/* The in-kernel counters' membership, scripted: who moved where, and
+ * where a new thread was put. */
+static unsigned int kgroup[64];
+static int kmove(void *data, pid_t tid, unsigned int gid)
+{
+	kgroup[tid] = gid;
+	return 0;
+}
+static int kgroup_of(void *data, pid_t tid)
+{
+	return (int)kgroup[tid];
+}
+
+/* Every move reaches the kernel's membership; a new thread of a process
+ * split across groups starts where the kernel put it (its creator's
+ * group), which the fork event does not say. */
+START_TEST(test_kernel_membership)
+{
+	struct group *g = mkgroup("g");
+	struct group *h = mkgroup("h");
+	struct fake_proc *p;
+
+	memset(kgroup, 0, sizeof(kgroup));
+	engine_set_kmembers(
+	    e, &(struct engine_kmembers){.move = kmove, .group_of = kgroup_of});
+	p = split_process(g, h);
+	ck_assert_uint_eq(kgroup[30], g->id);
+	ck_assert_uint_eq(kgroup[31], h->id);
+	/* thread 31, in h, creates 32 */
+	p->tids[p->nthreads++] = 32;
+	kgroup[32] = h->id;
+	event(PC_FORK, 1, 32, 30);
+	ck_assert_uint_eq(h->ntasks, 2);
+	ck_assert_uint_eq(g->ntasks, 1);
+}
+END_TEST
+
 /* Threads of one process in two groups: each record goes to its own
  * thread's group, no schedstat reading needed. */
 START_TEST(test_runtime_threads_in_two_groups)
@@ -1156,6 +1193,7 @@ int main(void)
 	tcase_add_test(tc, test_runtime_after_exit);
 	tcase_add_test(tc, test_runtime_before_fork_event);
 	tcase_add_test(tc, test_lost_records_read_back);
+	tcase_add_test(tc, test_kernel_membership);
 	tcase_add_test(tc, test_records_before_reading_skipped);
 	tcase_add_test(tc, test_lost_records_of_new_and_exiting_tasks);
 	tcase_add_test(tc, test_runtime_threads_in_two_groups);
