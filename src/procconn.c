@@ -178,20 +178,31 @@ static void deliver_lost(procconn_fn fn, void *data)
 	fn(&ev, data);
 }
 
+/* Datagrams taken per system call: a storm of forks and exits is read a
+ * batch at a time. */
+#define DRAIN_BATCH 64
+#define DATAGRAM_MAX 512 /* one event is ~100 bytes, one per datagram */
+
 int procconn_drain(struct procconn *pc, procconn_fn fn, void *data)
 {
-	/* one event is ~100 bytes; the kernel sends one per datagram */
-	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
-	struct sockaddr_nl from;
-	socklen_t flen;
-	ssize_t len;
-	int n = 0;
+	char bufs[DRAIN_BATCH][DATAGRAM_MAX]
+	    __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct sockaddr_nl from[DRAIN_BATCH];
+	struct iovec iov[DRAIN_BATCH];
+	struct mmsghdr msgs[DRAIN_BATCH];
+	int n = 0, got;
 
+	for (int i = 0; i < DRAIN_BATCH; i++) {
+		iov[i] = (struct iovec){bufs[i], DATAGRAM_MAX};
+		msgs[i] =
+		    (struct mmsghdr){.msg_hdr = {.msg_name = &from[i],
+						 .msg_namelen = sizeof(from[i]),
+						 .msg_iov = &iov[i],
+						 .msg_iovlen = 1}};
+	}
 	for (;;) {
-		flen = sizeof(from);
-		len = recvfrom(pc->fd, buf, sizeof(buf), 0,
-			       (struct sockaddr *)&from, &flen);
-		if (len < 0) {
+		got = recvmmsg(pc->fd, msgs, DRAIN_BATCH, 0, NULL);
+		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -202,9 +213,15 @@ int procconn_drain(struct procconn *pc, procconn_fn fn, void *data)
 			n++;
 			continue;
 		}
-		/* only the kernel (port 0) may speak for the connector */
-		if (from.nl_pid != 0)
-			continue;
-		n += handle_datagram(buf, (size_t)len, fn, data);
+		for (int i = 0; i < got; i++) {
+			/* only the kernel (port 0) may speak for the
+			 * connector */
+			if (from[i].nl_pid == 0)
+				n += handle_datagram(bufs[i], msgs[i].msg_len,
+						     fn, data);
+			msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		}
+		if (got < DRAIN_BATCH)
+			return n;
 	}
 }

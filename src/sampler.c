@@ -438,30 +438,52 @@ static bool any_ring_ready(const struct pollfd *fds, nfds_t n)
 	return false;
 }
 
+/* With the in-kernel counters no event is needed at once (readers of
+ * task lists take theirs from the socket): after handling some, the
+ * socket is left alone this long, so a fork storm costs a wakeup per
+ * batch instead of one per event (each is a few microseconds of system
+ * calls). The 16 MiB socket buffer holds far more than a batch. */
+#define EVENT_BATCH_MS 10
+
+/* Handle the events that are there; with in-kernel counters, mute the
+ * socket for a batch if there were any. */
+static void take_events(struct sampler *s, struct pollfd *events)
+{
+	uint64_t before = s->ev_seq;
+
+	drain_events(s);
+	events->events = s->bpf && s->ev_seq != before ? 0 : POLLIN;
+}
+
 static gpointer sampler_main(gpointer data)
 {
 	struct sampler *s = data;
 	nfds_t n;
 	g_autofree struct pollfd *fds = poll_set(s, &n);
 	uint64_t ticks;
-	bool pass;
+	bool pass, events;
+	int rc;
 
 	for (;;) {
-		if (poll(fds, n, -1) < 0 && errno != EINTR)
+		rc = poll(fds, n, fds[FD_EVENTS].events ? -1 : EVENT_BATCH_MS);
+		if (rc < 0 && errno != EINTR)
 			break;
 		if (fds[FD_STOP].revents)
 			break;
 		pass = fds[FD_TIMER].revents &&
 		       read(s->timer_fd, &ticks, sizeof(ticks)) > 0;
+		events = fds[FD_EVENTS].revents || fds[FD_WAKE].revents ||
+			 (rc == 0 && !fds[FD_EVENTS].events);
 		g_mutex_lock(&s->engine_lock);
 		if (pass || any_ring_ready(fds, n))
 			drain_all(s);
-		else if (fds[FD_EVENTS].revents || fds[FD_WAKE].revents)
-			drain_events(s);
+		else if (events)
+			take_events(s, &fds[FD_EVENTS]);
 		if (!pass) {
 			g_mutex_unlock(&s->engine_lock);
 			continue;
 		}
+		fds[FD_EVENTS].events = POLLIN;
 		engine_pass(s->engine, sampler_now_ns(), false);
 		sampler_unlock(s);
 	}
