@@ -32,6 +32,13 @@ struct sampler {
 	uint64_t seq;
 	int timer_fd;
 	int stop_fd;
+	/* Readers that need a pass (sampler_counters_snapshot) ask the
+	 * sampler thread for it, since a pass may scan /proc, which must
+	 * never run on a FUSE thread (see procfs_scan): asked counts the
+	 * requests, served the last one a published pass answers. */
+	int sync_fd;
+	uint64_t sync_asked, sync_served;
+	GCond synced; /* with engine_lock */
 	GThread *thread;
 	sampler_publish_fn on_publish;
 	void *on_publish_data;
@@ -196,22 +203,39 @@ static bool exited_since(struct sampler *s, const struct snapshot *snap)
 struct snapshot *sampler_counters_snapshot(struct sampler *s)
 {
 	struct snapshot *snap = sampler_snapshot(s);
+	uint64_t one = 1, ticket;
 
-	if (s->bpf || !exited_since(s, snap))
+	if (s->bpf || s->sync_fd < 0 || !exited_since(s, snap))
 		return snap;
-	/* another reader may have brought it up to date meanwhile */
-	g_mutex_lock(&s->engine_lock);
 	snapshot_unref(snap);
-	snap = sampler_snapshot(s);
-	if (exited_since(s, snap)) {
-		snapshot_unref(snap);
-		drain_all(s);
-		engine_pass(s->engine, sampler_now_ns(), !s->runtime);
-		publish(s);
-		snap = sampler_snapshot(s);
-	}
+	g_mutex_lock(&s->engine_lock);
+	/* a pass asked for after now covers the exit we saw */
+	ticket = ++s->sync_asked;
+	if (write(s->sync_fd, &one, sizeof(one)) < 0)
+		g_warning("cannot ask for a pass: %s", g_strerror(errno));
+	else
+		while (s->sync_served < ticket)
+			g_cond_wait(&s->synced, &s->engine_lock);
 	g_mutex_unlock(&s->engine_lock);
-	return snap;
+	return sampler_snapshot(s);
+}
+
+/* The sampler thread, for readers that asked: a pass that brings in
+ * everything up to now, published. */
+static void serve_sync(struct sampler *s)
+{
+	uint64_t n;
+
+	if (read(s->sync_fd, &n, sizeof(n)) < 0)
+		return;
+	g_mutex_lock(&s->engine_lock);
+	n = s->sync_asked;
+	drain_all(s);
+	engine_pass(s->engine, sampler_now_ns(), !s->runtime);
+	publish(s);
+	s->sync_served = n;
+	g_cond_broadcast(&s->synced);
+	g_mutex_unlock(&s->engine_lock);
 }
 
 struct engine *sampler_lock(struct sampler *s)
@@ -379,7 +403,8 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 	struct sampler *s = g_new0(struct sampler, 1);
 
 	s->cfg = *cfg;
-	s->timer_fd = s->stop_fd = -1;
+	s->timer_fd = s->stop_fd = s->sync_fd = -1;
+	g_cond_init(&s->synced);
 	g_mutex_init(&s->engine_lock);
 	g_mutex_init(&s->snap_lock);
 	s->pc = procconn_open(err);
@@ -411,7 +436,7 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 
 /* The fixed fds, then one per runtime ring: those wake us only when a
  * ring is half full, long before it could overflow. */
-enum { FD_EVENTS, FD_TIMER, FD_STOP, FD_WAKE, FD_RINGS };
+enum { FD_EVENTS, FD_TIMER, FD_STOP, FD_WAKE, FD_SYNC, FD_RINGS };
 
 static struct pollfd *poll_set(struct sampler *s, nfds_t *n)
 {
@@ -422,6 +447,7 @@ static struct pollfd *poll_set(struct sampler *s, nfds_t *n)
 	fds[FD_TIMER].fd = s->timer_fd;
 	fds[FD_STOP].fd = s->stop_fd;
 	fds[FD_WAKE].fd = evqueue_wake_fd(s->events);
+	fds[FD_SYNC].fd = s->sync_fd;
 	for (int i = 0; i < rings; i++)
 		fds[FD_RINGS + i].fd = perfsplit_fd(s->runtime, i);
 	*n = FD_RINGS + rings;
@@ -470,6 +496,8 @@ static gpointer sampler_main(gpointer data)
 			break;
 		if (fds[FD_STOP].revents)
 			break;
+		if (fds[FD_SYNC].revents)
+			serve_sync(s);
 		pass = fds[FD_TIMER].revents &&
 		       read(s->timer_fd, &ticks, sizeof(ticks)) > 0;
 		events = fds[FD_EVENTS].revents || fds[FD_WAKE].revents ||
@@ -515,6 +543,9 @@ int sampler_start(struct sampler *s)
 	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->stop_fd < 0)
 		return -errno;
+	s->sync_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->sync_fd < 0)
+		return -errno;
 	s->thread = g_thread_new("sampler", sampler_main, s);
 	return 0;
 }
@@ -535,6 +566,9 @@ void sampler_free(struct sampler *s)
 		close(s->timer_fd);
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);
+	if (s->sync_fd >= 0)
+		close(s->sync_fd);
+	g_cond_clear(&s->synced);
 	snapshot_unref(s->snap);
 	engine_free(s->engine);
 	evqueue_free(s->events);
