@@ -6,6 +6,7 @@
 #include "files.h"
 #include "snapshot.h"
 
+#include "render_check.h"
 #include "unit.h"
 
 static struct group_tree *tree;
@@ -22,20 +23,6 @@ static void teardown(void)
 	tasks_free(tt);
 	group_tree_free(tree);
 }
-
-static char *render(struct snapshot *snap, unsigned int id, enum cg_file f)
-{
-	GString *out = g_string_new(NULL);
-
-	files_render(snap, snapshot_group(snap, id), f, NULL, out);
-	return g_string_free(out, FALSE);
-}
-
-#define ck_render(snap, id, f, want)                                           \
-	do {                                                                   \
-		g_autofree char *got = render(snap, id, f);                    \
-		ck_assert_str_eq(got, want);                                   \
-	} while (0)
 
 START_TEST(test_files_of_a_group)
 {
