@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "control.h"
+#include "kcount.h"
 #include "parse.h"
 #include "pidns.h"
 
@@ -136,6 +137,9 @@ int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 	if (g) {
 		/* exits already queued must not keep the group busy */
 		engine_drain(e);
+		/* what the kernel counted for it since the last pass goes to
+		 * its parent before its slots are forgotten */
+		kcount_charge(tree);
 		err = group_rmdir(tree, g);
 	} else if (p && files_lookup(name, !p->parent) != CGF_DIR) {
 		err = -ENOTDIR;

@@ -110,6 +110,23 @@ START_TEST(test_new_group_starts_at_zero)
 }
 END_TEST
 
+/* Removing a group charges what its slots gained first, so its parent
+ * keeps all of it (control_rmdir does so). */
+START_TEST(test_removed_child_stays_in_parent)
+{
+	struct snapshot *snap;
+
+	kernel_adds(c, 1, 70, 0, 0);
+	kcount_charge(tree);
+	kernel_adds(c, 1, 30, 0, 0); /* since the last pass */
+	kcount_charge(tree);
+	ck_assert_int_eq(group_rmdir(tree, c), 0);
+	snap = snapshot_build(tree, tt, NULL, 1, 0);
+	ck_render(snap, a->id, CGF_USAGE, "100\n");
+	snapshot_unref(snap);
+}
+END_TEST
+
 START_TEST(test_reset_keeps_counting)
 {
 	struct snapshot *snap;
@@ -163,6 +180,7 @@ int main(void)
 	tcase_add_test(tc, test_read_shows_the_kernel_now);
 	tcase_add_test(tc, test_new_group_starts_at_zero);
 	tcase_add_test(tc, test_reset_keeps_counting);
+	tcase_add_test(tc, test_removed_child_stays_in_parent);
 	tcase_add_test(tc, test_slot_going_back_charges_nothing);
 	tcase_add_test(tc, test_no_room_for_more_groups);
 	suite_add_tcase(s, tc);
