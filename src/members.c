@@ -20,7 +20,8 @@ static bool in_sorted(const GArray *ids, pid_t id)
 }
 
 /* Whether ev changes lists holding exactly these ids. */
-static bool touches(const GArray *tids, const struct pc_event *ev)
+static bool touches(const GArray *tids, const GArray *tgids,
+		    const struct pc_event *ev)
 {
 	switch (ev->kind) {
 	case PC_FORK:
@@ -28,6 +29,8 @@ static bool touches(const GArray *tids, const struct pc_event *ev)
 							   : ev->tgid);
 	case PC_EXIT:
 		return in_sorted(tids, ev->pid);
+	case PC_EXEC:
+		return in_sorted(tgids, ev->tgid);
 	default:
 		return false;
 	}
@@ -43,7 +46,7 @@ static GHashTable *set_of(const GArray *ids)
 	return set;
 }
 
-static void apply(GHashTable *tids, GHashTable *tgids,
+static void apply(GHashTable *tids, GHashTable *tgids, const GArray *was_tgids,
 		  const struct pc_event *ev)
 {
 	bool process = ev->pid == ev->tgid;
@@ -64,6 +67,15 @@ static void apply(GHashTable *tids, GHashTable *tgids,
 		/* the leader's exit is, nearly always, the process's */
 		if (process)
 			g_hash_table_remove(tgids, GINT_TO_POINTER(ev->pid));
+		return;
+	case PC_EXEC:
+		/* a thread other than the leader called exec: the leader's
+		 * exit above was not the process's, whose one thread now has
+		 * its id (its old id stays listed until the next snapshot) */
+		if (!in_sorted(was_tgids, ev->tgid))
+			return;
+		g_hash_table_add(tids, GINT_TO_POINTER(ev->tgid));
+		g_hash_table_add(tgids, GINT_TO_POINTER(ev->tgid));
 		return;
 	default:
 		return;
@@ -95,15 +107,16 @@ bool members_now(const GArray *tids, const GArray *tgids, const GArray *events,
 	guint i = 0;
 
 	/* most events concern other groups: look before copying */
-	while (i < events->len &&
-	       !touches(tids, &g_array_index(events, struct pc_event, i)))
+	while (
+	    i < events->len &&
+	    !touches(tids, tgids, &g_array_index(events, struct pc_event, i)))
 		i++;
 	if (i == events->len)
 		return false;
 	tid_set = set_of(tids);
 	tgid_set = set_of(tgids);
 	for (; i < events->len; i++)
-		apply(tid_set, tgid_set,
+		apply(tid_set, tgid_set, tgids,
 		      &g_array_index(events, struct pc_event, i));
 	*tids_now = sorted_of(tid_set);
 	*tgids_now = sorted_of(tgid_set);

@@ -215,8 +215,8 @@ test_thread_exec() {
 	local fk fs ku su
 	both_groups
 	fk=$IT_TMP/exec.kernel fs=$IT_TMP/exec.subject
-	start XK "$IT_HELPERS/execthr" "$fk" "$IT_HELPERS/spin" 300
-	start XS "$IT_HELPERS/execthr" "$fs" "$IT_HELPERS/spin" 300
+	start XK "$IT_HELPERS/execthr" "$fk" "$IT_HELPERS/spin" 1500
+	start XS "$IT_HELPERS/execthr" "$fs" "$IT_HELPERS/spin" 1500
 	wait_threads "$XK" 2 || fail "kernel-side execthr did not start its thread"
 	wait_threads "$XS" 2 || fail "subject-side execthr did not start its thread"
 	echo "$XK" >"$K/cgroup.procs"

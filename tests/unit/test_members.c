@@ -268,6 +268,24 @@ START_TEST(test_child_joins_creator)
 }
 END_TEST
 
+/* Thread 6 of process 5 calls exec: the kernel ends the leader (an exit
+ * event for 5) and gives 6 the id 5; the process is still listed. */
+START_TEST(test_exec_by_thread_keeps_process)
+{
+	g_autoptr(GArray) tids = ids(2, 5, 6);
+	g_autoptr(GArray) tgids = ids(1, 5);
+	struct pc_event exec = {.kind = PC_EXEC, .pid = 5, .tgid = 5};
+	g_autoptr(GArray) evs = events(2, exit_of(5, 5), exec);
+	g_autoptr(GArray) a = NULL;
+	g_autoptr(GArray) b = NULL;
+	g_autoptr(GArray) procs = ids(1, 5);
+
+	ck_assert(members_now(tids, tgids, evs, &a, &b));
+	ck_assert(g_array_index(a, pid_t, 0) == 5);
+	assert_ids(b, procs);
+}
+END_TEST
+
 START_TEST(test_thread_joins_leader)
 {
 	g_autoptr(GArray) tids = ids(1, 5);
@@ -344,6 +362,7 @@ static Suite *members_suite(void)
 	tcase_add_test(m, test_untouched_lists_kept);
 	tcase_add_test(m, test_child_joins_creator);
 	tcase_add_test(m, test_thread_joins_leader);
+	tcase_add_test(m, test_exec_by_thread_keeps_process);
 	tcase_add_test(m, test_exited_are_gone);
 	tcase_add_test(m, test_born_gone_and_reused);
 	suite_add_tcase(suite, m);
