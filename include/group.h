@@ -15,7 +15,7 @@
 #include <sys/types.h>
 
 #include "cputime.h"
-#include "ring.h"
+#include "history.h"
 
 /* What cpuacct.stat last reported, shared by a group and every snapshot
  * of it, since readers on any thread move it forward. */
@@ -40,7 +40,7 @@ struct group {
 	uint64_t *user;	     /* of which in user mode (see modes_from_ticks) */
 	uint64_t *sys;
 	struct stat_state *stat;
-	struct ring *history;
+	struct history *history; /* shared with snapshots (history.h) */
 	uint64_t gen;	       /* bumped on every change a reader can see */
 	uint64_t recorded_gen; /* gen of the newest history record */
 	uint64_t serial;       /* unique for ever, unlike the id */
@@ -56,7 +56,7 @@ struct group_tree {
 	GQueue free_ids;  /* removed ids, oldest first */
 	uint64_t serials; /* the last serial handed out */
 	unsigned int ncpu;
-	size_t history_len;
+	size_t history_len; /* bytes of history per group at most */
 	char *release_agent;
 	uint64_t gen; /* bumped when the shape of the tree changes */
 	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
@@ -97,7 +97,7 @@ uint64_t group_sum(const struct group *g, const uint64_t *percpu);
 
 /* Append the group's current totals to its history at time t_ns, unless
  * nothing changed since the last record (which then still answers for
- * t_ns: records hold absolute values). */
+ * t_ns: records hold absolute values), so idle groups cost no history. */
 void group_record(struct group *g, int64_t t_ns);
 
 struct stat_state *stat_state_ref(struct stat_state *st);

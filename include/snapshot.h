@@ -33,6 +33,7 @@ struct snap_group {
 	uint64_t *user;
 	uint64_t *sys;
 	struct stat_state *stat;
+	struct history *history; /* the group's, live (its own lock) */
 	GArray *tids;  /* sorted pid_t */
 	GArray *tgids; /* sorted, unique pid_t */
 };

@@ -34,6 +34,7 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->user = copy_percpu(g->user, g->ncpu);
 	sg->sys = copy_percpu(g->sys, g->ncpu);
 	sg->stat = stat_state_ref(g->stat);
+	sg->history = history_ref(g->history);
 	return sg;
 }
 
@@ -47,6 +48,7 @@ static void snap_group_unref(struct snap_group *sg)
 	g_free(sg->user);
 	g_free(sg->sys);
 	stat_state_unref(sg->stat);
+	history_unref(sg->history);
 	g_array_unref(sg->tids);
 	g_array_unref(sg->tgids);
 	g_free(sg);
