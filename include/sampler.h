@@ -23,7 +23,7 @@ struct sampler_config {
 	bool use_perf;
 	bool use_runtime;   /* sched_stat_runtime records (needs use_perf) */
 	bool use_taskstats; /* tick counts for user/system time */
-	size_t history_len; /* records per group's ring */
+	size_t history_len; /* bytes of history per group at most */
 };
 
 struct sampler;
@@ -49,6 +49,10 @@ bool sampler_members(struct sampler *s, unsigned int gid, GArray **tids,
 struct snapshot *sampler_snapshot(struct sampler *s);
 
 int64_t sampler_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* Where the runtime comes from now: "tracepoint" (sched_stat_runtime
+ * records) or "clock" (process clocks read from /proc). */
+const char *sampler_backend(const struct sampler *s);
 
 /* Called after every publish, with the engine lock held, so calls never
  * overlap: it must only queue work, never wait for a reader. */

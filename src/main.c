@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "ctlproto.h"
+#include "ctlsock.h"
 #include "fs.h"
 #include "log.h"
 #include "sampler.h"
@@ -23,6 +25,7 @@ struct options {
 	int no_tracepoint;
 	int no_taskstats;
 	int cache;
+	char *ctl_group;
 };
 
 #define OPT(t, field, value)                                                   \
@@ -37,6 +40,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("--no-tracepoint", no_tracepoint, 1),
     OPT("--no-taskstats", no_taskstats, 1),
     OPT("--cache", cache, 1),
+    OPT("--ctl-group=%s", ctl_group, 0),
     FUSE_OPT_END};
 
 static void usage(const char *prog)
@@ -56,7 +60,11 @@ static void usage(const char *prog)
 	    "    --no-taskstats       user/system time (stat) split by "
 	    "samples,\n"
 	    "                         not the tasks' own tick counts\n"
-	    "    --history=N          samples kept per group (default 512)\n"
+	    "    --history=KIB        history per busy group, KiB (default "
+	    "64:\n"
+	    "                         an hour of seconds, a day of minutes)\n"
+	    "    --ctl-group=GROUP    let GROUP use cpuacctctl (default: "
+	    "root only)\n"
 	    "    --cache              serve reads from the page cache "
 	    "(faster;\n"
 	    "                         files report their length, tasks show\n"
@@ -80,17 +88,35 @@ static bool options_valid(const struct options *o)
 				"10..1000000 us\n");
 		return false;
 	}
-	if (o->history_len < 1 || o->history_len > 1000000) {
-		fprintf(stderr, "cpuacctfs: --history must be 1..1000000\n");
+	if (o->history_len < 1 || o->history_len > 65536) {
+		fprintf(stderr, "cpuacctfs: --history must be 1..65536 KiB\n");
 		return false;
 	}
 	return true;
 }
 
-static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
-		 struct sampler *s, bool cache)
+static struct ctlsock *open_ctl(struct sampler *s, const char *mount,
+				const struct options *o)
 {
-	struct fs *fs = fs_new(s, cache);
+	gid_t gid = 0;
+	int err = 0;
+	struct ctlsock *cs;
+
+	if (o->ctl_group)
+		ctl_parse_gid(o->ctl_group, &gid);
+	cs = ctlsock_open(s, mount, o->interval_ms, gid, o->ctl_group != NULL,
+			  &err);
+	if (!cs)
+		g_warning("no control socket for cpuacctctl at %s%s: %s", mount,
+			  ".ctl", g_strerror(-err));
+	return cs;
+}
+
+static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
+		 struct sampler *s, const struct options *o)
+{
+	struct fs *fs = fs_new(s, o->cache);
+	struct ctlsock *cs = NULL;
 	struct fuse_loop_config loop = {.clone_fd = 0, .max_idle_threads = 10};
 	struct fuse_session *se;
 	int rc = 1;
@@ -115,8 +141,10 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 		goto out_unmount;
 	}
 	fs_start(fs, se);
+	cs = open_ctl(s, cli->mountpoint, o);
 	g_message("serving %s", cli->mountpoint);
 	rc = fuse_session_loop_mt(se, &loop) < 0 ? 1 : 0;
+	ctlsock_close(cs);
 	fs_stop(fs);
 out_unmount:
 	fuse_session_unmount(se);
@@ -131,7 +159,7 @@ out_destroy:
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = {40, 1000, 512, 0, 0};
+	struct options o = {40, 1000, 64, 0, 0};
 	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;
 	struct sampler *s;
@@ -152,6 +180,11 @@ int main(int argc, char **argv)
 	}
 	if (!options_valid(&o))
 		goto out;
+	if (o.ctl_group && !ctl_parse_gid(o.ctl_group, &(gid_t){0})) {
+		fprintf(stderr, "cpuacctfs: --ctl-group: no group %s\n",
+			o.ctl_group);
+		goto out;
+	}
 	if (!cli.mountpoint) {
 		cli.mountpoint = strdup(DEFAULT_MOUNTPOINT);
 		if (mkdir(DEFAULT_MOUNTPOINT, 0755) && errno != EEXIST)
@@ -164,7 +197,8 @@ int main(int argc, char **argv)
 				      .use_perf = !o.no_perf,
 				      .use_runtime = !o.no_tracepoint,
 				      .use_taskstats = !o.no_taskstats,
-				      .history_len = o.history_len};
+				      .history_len = o.history_len * 1024};
+	history_set_wall_offset(g_get_real_time() * 1000 - sampler_now_ns());
 	s = sampler_new(&cfg, &err);
 	if (!s) {
 		fprintf(stderr,
@@ -173,10 +207,11 @@ int main(int argc, char **argv)
 			g_strerror(-err));
 		goto out;
 	}
-	rc = serve(&args, &cli, s, o.cache);
+	rc = serve(&args, &cli, s, &o);
 	sampler_free(s);
 out:
 	free(cli.mountpoint);
+	free(o.ctl_group);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -40,6 +40,11 @@ int64_t sampler_now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+const char *sampler_backend(const struct sampler *s)
+{
+	return s->runtime ? "tracepoint" : "clock";
+}
+
 static void on_event(const struct pc_event *ev, void *data)
 {
 	engine_event(data, ev);
