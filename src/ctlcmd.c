@@ -213,7 +213,7 @@ static void cmd_history(const struct snapshot *snap,
 	}
 	g = ctlcmd_lookup(snap, path);
 	if (!g) {
-		err(out, "no group %s", path);
+		err(out, "no group %s at %s", path, info->mount);
 		return;
 	}
 	if (step < (int64_t)info->interval_ms * 1000000LL) {
@@ -223,7 +223,8 @@ static void cmd_history(const struct snapshot *snap,
 		    info->interval_ms);
 		return;
 	}
-	first = (since / step + 1) * step;
+	/* the first row starts at since, or the next whole step after */
+	first = (since + step - 1) / step * step + step;
 	if (until < first) {
 		err(out, "nothing between --since and --until at that "
 			 "--step");

@@ -150,7 +150,7 @@ START_TEST(test_history_errors)
 	g_autofree char *bad = run(snap, "history web x 1 1");
 	g_autofree char *unknown = run(snap, "frobnicate");
 
-	ck_assert_str_eq(nogroup, "err no group nope\n.\n");
+	ck_assert_str_eq(nogroup, "err no group nope at /run/cpuacctfs\n.\n");
 	ck_assert_str_eq(fine, "err a step must be at least the daemon's "
 			       "interval (40 ms)\n.\n");
 	ck_assert_str_eq(old, "err history of web goes back to "
