@@ -231,16 +231,13 @@ static bool cursor_peek(const struct cursor *c, struct hist_point *out,
 	return true;
 }
 
-static bool cursor_next(struct cursor *c)
+/* Move onto the record cursor_peek decoded. */
+static void cursor_take(struct cursor *c, const struct hist_point *p,
+			const uint64_t q[4], size_t len)
 {
-	uint64_t q[4];
-	size_t len;
-
-	if (!cursor_peek(c, &c->p, q, &len))
-		return false;
-	memcpy(c->q, q, sizeof(q));
+	c->p = *p;
+	memcpy(c->q, q, sizeof(c->q));
 	c->off += len;
-	return true;
 }
 
 /* ---- tiers ---- */
@@ -352,7 +349,7 @@ static bool tier_at(const struct tier *tr, int64_t t, struct hist_point *out)
 		return false;
 	cursor_start(&c, blocks->pdata[lo - 1]);
 	while (cursor_peek(&c, &next, q, &len) && next.t_ns <= t)
-		cursor_next(&c);
+		cursor_take(&c, &next, q, len);
 	*out = c.p;
 	return true;
 }
