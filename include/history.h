@@ -80,7 +80,8 @@ bool history_at(struct history *h, enum hist_tier tier, int64_t t_ns,
 /* Oldest time a tier can answer for; false when it is empty. */
 bool history_oldest(struct history *h, enum hist_tier tier, int64_t *t_ns);
 /* Average CPUs used over [t0, t1] from the records at or before each,
- * finest tier that reaches t0; false if none does. */
+ * finest tier that reaches t0 (0 when both are one record: nothing
+ * changed); false if no tier reaches t0. */
 bool history_rate(struct history *h, int64_t t0, int64_t t1, double *cpus);
 size_t history_bytes(struct history *h);
 size_t history_len(struct history *h, enum hist_tier tier);

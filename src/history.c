@@ -59,16 +59,17 @@ struct history {
 	GArray *resets;	      /* struct reset, oldest first */
 };
 
+/* Set once before any thread starts (main, or a test's setup). */
 static int64_t wall_offset;
 
 void history_set_wall_offset(int64_t offset_ns)
 {
-	g_atomic_pointer_set(&wall_offset, offset_ns);
+	wall_offset = offset_ns;
 }
 
 int64_t history_wall_offset(void)
 {
-	return (int64_t)g_atomic_pointer_get(&wall_offset);
+	return wall_offset;
 }
 
 static size_t recent_records(size_t bytes)
@@ -406,7 +407,7 @@ void history_push(struct history *h, int64_t t_ns, uint64_t usage,
 
 void history_seen(struct history *h, int64_t t_ns)
 {
-	/* the only writer is the sampler thread: no lock for this */
+	/* seen_ns is only touched by the engine, under its lock */
 	h->seen_ns = MAX(h->seen_ns, t_ns);
 }
 
@@ -532,8 +533,9 @@ bool history_rate(struct history *h, int64_t t0, int64_t t1, double *cpus)
 
 	g_mutex_lock(&h->lock);
 	tier = tier_reaching(h, t0);
+	/* one record for both ends: nothing changed in between */
 	if (tier >= 0 && at_locked(h, tier, t0, &a) &&
-	    at_locked(h, tier, t1, &b) && b.t_ns > a.t_ns) {
+	    at_locked(h, tier, t1, &b)) {
 		*cpus = pct(a.usage_ns, b.usage_ns, b.t_ns - a.t_ns) / 100.0;
 		ok = true;
 	}

@@ -109,10 +109,16 @@ START_TEST(test_idle_group_small)
 {
 	g_autoptr(history_t) h = history_new(HISTORY_DEFAULT_BYTES);
 
+	double cpus = 1;
+
 	history_push(h, 0, 5, 3, 2);
 	for (int64_t t = 1; t < 3600; t++)
 		history_seen(h, t * S);
 	ck_assert_uint_le(history_bytes(h), 1024);
+	/* one record answers for the whole hour: 0 CPUs, not unknown */
+	ck_assert(history_rate(h, 100 * S, 200 * S, &cpus));
+	ck_assert_double_eq(cpus, 0.0);
+	ck_assert(!history_rate(h, -1, 200 * S, &cpus));
 }
 END_TEST
 
