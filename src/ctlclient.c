@@ -84,26 +84,27 @@ GPtrArray *ctl_request(const char *mount, const char *request, char **error)
 	g_autoptr(GString) in = NULL;
 	g_auto(GStrv) lines = NULL;
 	GPtrArray *data;
-	int fd = connect_to(mount, error);
+	int fd = connect_to(mount, error), send_err = 0;
 	guint n;
 
 	if (fd < 0)
 		return NULL;
-	if (!send_all(fd, line, strlen(line))) {
-		*error = g_strdup_printf("cannot ask the daemon at %s: %s",
-					 mount, g_strerror(errno));
-		close(fd);
-		return NULL;
-	}
+	/* a daemon that refuses us may answer before reading it all: read
+	 * its answer even when sending failed */
+	if (!send_all(fd, line, strlen(line)))
+		send_err = errno;
 	in = receive(fd);
 	close(fd);
 	lines = g_strsplit(in->str, "\n", -1);
 	n = g_strv_length(lines);
 	/* "ok"/"err", data, ".", and the empty string after the last \n */
 	if (n < 3 || strcmp(lines[n - 2], CTL_END) != 0 || *lines[n - 1]) {
-		*error = g_strdup_printf("the daemon at %s gave no complete "
-					 "answer",
-					 mount);
+		*error = send_err ? g_strdup_printf("cannot ask the daemon at "
+						    "%s: %s",
+						    mount, g_strerror(send_err))
+				  : g_strdup_printf("the daemon at %s gave no "
+						    "complete answer",
+						    mount);
 		return NULL;
 	}
 	if (g_str_has_prefix(lines[0], "err ")) {

@@ -204,6 +204,10 @@ static void answer(struct ctlsock *cs, int fd)
 	char line[CTL_LINE_MAX];
 	struct ctl_info info;
 
+	/* the request is read first even from a caller we refuse, so its
+	 * send never meets a closed socket and it gets our reason */
+	if (!read_line(fd, line, sizeof(line)))
+		return;
 	if (!peer_allowed(cs, fd)) {
 		g_string_printf(out,
 				"err permission denied: only root may ask "
@@ -215,8 +219,6 @@ static void answer(struct ctlsock *cs, int fd)
 		write_all(fd, out->str, out->len);
 		return;
 	}
-	if (!read_line(fd, line, sizeof(line)))
-		return;
 	info = (struct ctl_info){.backend = sampler_backend(cs->sampler),
 				 .interval_ms = cs->interval_ms,
 				 .mount = cs->mount,

@@ -163,6 +163,41 @@ test_nonroot() {
 	[[ $? != 0 && $out == *"permission denied"* ]] || fail "history as nobody: '$out'"
 }
 
+# A second daemon with --ctl-group: its members may ask (primary or
+# supplementary group), others are stopped by the socket's mode, and the
+# daemon itself refuses them (SO_PEERCRED) when that mode is loosened.
+test_ctl_group() {
+	local m2 pid out i
+	m2=$(mktemp -d /tmp/cpuacctfs-mnt.XXXXXX)
+	# shellcheck disable=SC2064 # expand now: this daemon's mount
+	trap "fusermount3 -u '$m2' 2>/dev/null; rmdir '$m2'; it_cleanup" EXIT
+	"$(dirname "$CTL")/cpuacctfs" -f --ctl-group=65534 "$m2" 2>"$IT_TMP/d2.log" &
+	pid=$!
+	register pid "$pid"
+	for ((i = 0; i < 100; i++)); do
+		[[ -S $m2.ctl ]] && break
+		sleep 0.05
+	done
+	check_eq "socket mode and group" "srw-rw---- nogroup" \
+		"$(stat -c '%A %G' "$m2.ctl" 2>&1)"
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CTL" -m "$m2" status 2>&1) ||
+		fail "member (primary group) refused: $out"
+	out=$(setpriv --reuid=65533 --regid=65533 --groups=65534 "$CTL" -m "$m2" status 2>&1) ||
+		fail "member (supplementary group) refused: $out"
+	out=$(setpriv --reuid=65533 --regid=65533 --clear-groups "$CTL" -m "$m2" status 2>&1) &&
+		fail "non-member allowed"
+	[[ $out == *"permission denied"* ]] || fail "non-member: '$out'"
+	chmod 0666 "$m2.ctl"
+	out=$(setpriv --reuid=65533 --regid=65533 --clear-groups "$CTL" -m "$m2" status 2>&1) &&
+		fail "non-member allowed through a loosened socket"
+	[[ $out == "cpuacctctl: permission denied: only root may ask cpuacctfs or members of its --ctl-group" ]] ||
+		fail "the daemon's refusal: '$out'"
+	fusermount3 -u "$m2"
+	wait "$pid"
+	[[ -e $m2.ctl ]] && fail "the socket outlived its daemon"
+	true
+}
+
 # one line on stderr, nonzero status, nothing on stdout
 expect_error() {
 	local what=$1 pattern=$2 rc
@@ -263,6 +298,7 @@ run_test "ctl: a busy loop is 100 % in top -b -n 2" test_top_busy
 run_test "ctl: exec runs the command in the group (tasks)" test_exec
 run_test "ctl: move puts processes in the group (tasks)" test_move
 run_test "ctl: a non-root caller is refused" test_nonroot
+run_test "ctl: --ctl-group lets its members in, the daemon refuses others" test_ctl_group
 run_test "ctl: errors are one line and a nonzero status" test_errors
 run_test "ctl: ls and metrics" test_ls_and_metrics
 run_test "ctl: interactive top in tmux (sort keys, resize, quit)" test_top_tmux
