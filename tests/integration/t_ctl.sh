@@ -117,6 +117,33 @@ test_top_busy() {
 	[[ $n == 2 ]] || fail "expected the group in 2 frames, saw $n"
 }
 
+# echo 0 > cpuacct.usage while a loop runs: history marks the step,
+# usage starts again near 0, and no step is negative or doubled.
+test_history_reset() {
+	local S pid out before after
+	S=$(sgroup) || exit 1
+	start_busy pid "$S"
+	wait_until 5 grep -qx "$pid" "$S/tasks" || fail "the loop is not in the group"
+	sleep 2
+	echo 0 >"$S/cpuacct.usage" || fail "reset failed"
+	sleep 2.2
+	out=$(ctl history "${S##*/}" --since 4s --json) || {
+		fail "history failed"
+		return
+	}
+	diag "$out"
+	[[ $(grep -c '"reset":true' <<<"$out") == 1 ]] || fail "expected one reset row"
+	before=$(grep -B1 '"reset":true' <<<"$out" | head -1 | sed -E 's/.*"usage_ns":([0-9]+).*/\1/')
+	after=$(grep '"reset":true' <<<"$out" | sed -E 's/.*"usage_ns":([0-9]+).*/\1/')
+	[[ $after -lt 1100000000 && $after -lt $before ]] ||
+		fail "usage after the reset $after, before $before"
+	sed -E 's/.*"cpu_pct":([0-9.-]+).*/\1/' <<<"$out" | while read -r pct; do
+		in_range 0 110 "$pct" || echo "bad $pct"
+	done | grep -q bad && fail "a step outside 0..110 %"
+	ctl history "${S##*/}" --since 4s | grep -qE ' reset$' || fail "no reset in the table"
+	true
+}
+
 test_exec() {
 	local S pid i
 	S=$(sgroup) || exit 1
@@ -295,6 +322,7 @@ fi
 run_test "ctl: status shows backend, interval, lag" test_status
 run_test "ctl: a busy loop is 100 % in history --step 1s" test_history_busy
 run_test "ctl: a busy loop is 100 % in top -b -n 2" test_top_busy
+run_test "ctl: a reset shows as a reset in history" test_history_reset
 run_test "ctl: exec runs the command in the group (tasks)" test_exec
 run_test "ctl: move puts processes in the group (tasks)" test_move
 run_test "ctl: a non-root caller is refused" test_nonroot
