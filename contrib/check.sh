@@ -151,6 +151,7 @@ stage bench 600 sh -c "BENCH_QUICK=1 bash '$top/tests/bench/run.sh' \
 	'$plain/src/cpuacctfs' '$plain/tests/bench/readbench' && \
 	bash '$top/tests/bench/observer.sh' '$plain/src/cpuacctfs' \
 		'$plain/tests/bench/observer' && \
+	bash '$top/tests/bench/history.sh' '$plain/tests/bench/histbench' 100 && \
 	! grep -q ' /tmp/cpuacctfs-[^ ]* fuse.cpuacctfs ' /proc/mounts && \
 	echo 'ok - bench: the harness ran against the kernel and cleaned up'"
 cleanup_leftovers

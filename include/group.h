@@ -16,7 +16,7 @@
 
 #include "bpfacct_abi.h"
 #include "cputime.h"
-#include "ring.h"
+#include "history.h"
 
 /* What cpuacct.stat last reported, shared by a group and every snapshot
  * of it, since readers on any thread move it forward. */
@@ -41,7 +41,7 @@ struct group {
 	uint64_t *user;	     /* of which in user mode (see modes_from_ticks) */
 	uint64_t *sys;
 	struct stat_state *stat;
-	struct ring *history;
+	struct history *history; /* shared with snapshots (history.h) */
 	uint64_t gen;	       /* bumped on every change a reader can see */
 	uint64_t recorded_gen; /* gen of the newest history record */
 	uint64_t members_gen;  /* bumped when a task joins or leaves */
@@ -62,7 +62,7 @@ struct group_tree {
 	GQueue free_ids;  /* removed ids, oldest first */
 	uint64_t serials; /* the last serial handed out */
 	unsigned int ncpu;
-	size_t history_len;
+	size_t history_len; /* bytes of history per group at most */
 	char *release_agent;
 	uint64_t gen; /* bumped when the shape of the tree changes */
 	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
@@ -114,7 +114,7 @@ uint64_t group_sum(const struct group *g, const uint64_t *percpu);
 
 /* Append the group's current totals to its history at time t_ns, unless
  * nothing changed since the last record (which then still answers for
- * t_ns: records hold absolute values). */
+ * t_ns: records hold absolute values), so idle groups cost no history. */
 void group_record(struct group *g, int64_t t_ns);
 
 struct stat_state *stat_state_ref(struct stat_state *st);

@@ -4,7 +4,8 @@
  * absolute CLOCK_MONOTONIC time), never deltas, so the newest record,
  * the record at or before any time, and the rate between two times
  * are found by binary search without walking the history. When full,
- * the oldest record is overwritten. Memory: capacity * 32 bytes.
+ * the oldest record is overwritten. Memory: up to capacity * 32 bytes,
+ * allocated as records come.
  */
 #ifndef CPUACCTFS_RING_H
 #define CPUACCTFS_RING_H
@@ -35,6 +36,9 @@ bool ring_push(struct ring *ring, const struct ring_rec *rec);
 void ring_clear(struct ring *ring);
 
 bool ring_latest(const struct ring *ring, struct ring_rec *out);
+bool ring_oldest(const struct ring *ring, struct ring_rec *out);
+/* Bytes allocated for the ring now. */
+size_t ring_bytes(const struct ring *ring);
 /* Newest record with t_ns <= t; false if all are newer or empty. */
 bool ring_at(const struct ring *ring, int64_t t, struct ring_rec *out);
 /* Average CPUs used between t0 and t1 (t0 < t1), from ring_at(t0) and

@@ -32,7 +32,7 @@ struct sampler_config {
 	unsigned int perf_period_us; /* perf sampling period per CPU */
 	bool use_perf;
 	bool use_taskstats; /* tick counts for user/system time */
-	size_t history_len; /* records per group's ring */
+	size_t history_len; /* bytes of history per group at most */
 };
 
 struct sampler;

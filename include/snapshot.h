@@ -35,6 +35,7 @@ struct snap_group {
 	uint64_t *sys;
 	struct stat_state *stat;
 	struct kslot *kseen; /* the group's, or NULL (kcount.h) */
+	struct history *history; /* the group's, live (its own lock) */
 	GArray *tids;  /* sorted pid_t */
 	GArray *tgids; /* sorted, unique pid_t */
 };

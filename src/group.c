@@ -63,7 +63,7 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 	struct group *g = g_new0(struct group, 1);
 
 	g->serial = ++tree->serials;
-	g->gen = 1; /* not recorded yet (recorded_gen 0) */
+	g->gen = 1; /* recorded_gen 0: not in the history yet */
 	g->name = g_strdup(name);
 	g->parent = parent;
 	g->children = g_ptr_array_new();
@@ -74,7 +74,7 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 	g->user = g_new0(uint64_t, tree->ncpu);
 	g->sys = g_new0(uint64_t, tree->ncpu);
 	g->stat = stat_state_new();
-	g->history = ring_new(tree->history_len);
+	g->history = history_new(tree->history_len);
 	if (tree->free_ids.length > GROUP_ID_REUSE_AFTER) {
 		g->id = GPOINTER_TO_UINT(g_queue_pop_head(&tree->free_ids));
 		tree->by_id->pdata[g->id] = g;
@@ -101,7 +101,7 @@ static void group_free(struct group *g)
 	g_free(g->user);
 	g_free(g->sys);
 	stat_state_unref(g->stat);
-	ring_free(g->history);
+	history_unref(g->history);
 	g_free(g);
 }
 
@@ -111,7 +111,7 @@ struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
 
 	tree->by_id = g_ptr_array_new();
 	tree->ncpu = ncpu;
-	tree->history_len = history_len ? history_len : 1;
+	tree->history_len = history_len;
 	tree->release_agent = g_strdup("");
 	group_new(tree, "", NULL, 0555);
 	return tree;
@@ -277,10 +277,11 @@ void group_reset(struct group *g)
 {
 	size_t bytes = g->ncpu * sizeof(uint64_t);
 
+	history_reset(g->history, group_sum(g, g->usage), group_sum(g, g->user),
+		      group_sum(g, g->sys));
 	memset(g->usage, 0, bytes);
 	memset(g->user, 0, bytes);
 	memset(g->sys, 0, bytes);
-	ring_clear(g->history);
 	g->gen++;
 }
 
@@ -295,14 +296,11 @@ uint64_t group_sum(const struct group *g, const uint64_t *percpu)
 
 void group_record(struct group *g, int64_t t_ns)
 {
-	struct ring_rec rec = {.t_ns = t_ns};
-
-	/* the newest record, holding absolute values, still answers */
-	if (g->recorded_gen == g->gen)
+	if (g->recorded_gen == g->gen) {
+		history_seen(g->history, t_ns);
 		return;
-	rec.usage_ns = group_sum(g, g->usage);
-	rec.user_ns = group_sum(g, g->user);
-	rec.sys_ns = group_sum(g, g->sys);
-	ring_push(g->history, &rec);
+	}
 	g->recorded_gen = g->gen;
+	history_push(g->history, t_ns, group_sum(g, g->usage),
+		     group_sum(g, g->user), group_sum(g, g->sys));
 }

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "ctlproto.h"
+#include "ctlsock.h"
 #include "fs.h"
 #include "log.h"
 #include "sampler.h"
@@ -26,6 +28,7 @@ struct options {
 	int cache;
 	char *backend;
 	unsigned int max_groups;
+	char *ctl_group;
 };
 
 #define OPT(t, field, value)                                                   \
@@ -42,6 +45,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("--cache", cache, 1),
     OPT("--backend=%s", backend, 0),
     OPT("--max-groups=%u", max_groups, 0),
+    OPT("--ctl-group=%s", ctl_group, 0),
     FUSE_OPT_END};
 
 static void usage(const char *prog)
@@ -70,7 +74,11 @@ static void usage(const char *prog)
 	    "    --no-taskstats       user/system time (stat) split by "
 	    "samples,\n"
 	    "                         not the tasks' own tick counts\n"
-	    "    --history=N          samples kept per group (default 512)\n"
+	    "    --history=KIB        history per busy group, KiB (default "
+	    "64:\n"
+	    "                         an hour of seconds, a day of minutes)\n"
+	    "    --ctl-group=GROUP    let GROUP use cpuacctctl (default: "
+	    "root only)\n"
 	    "    --cache              serve reads from the page cache "
 	    "(faster;\n"
 	    "                         files report their length, tasks show\n"
@@ -122,17 +130,35 @@ static bool options_valid(const struct options *o)
 		fprintf(stderr, "cpuacctfs: --max-groups must be 1..1000000\n");
 		return false;
 	}
-	if (o->history_len < 1 || o->history_len > 1000000) {
-		fprintf(stderr, "cpuacctfs: --history must be 1..1000000\n");
+	if (o->history_len < 1 || o->history_len > 65536) {
+		fprintf(stderr, "cpuacctfs: --history must be 1..65536 KiB\n");
 		return false;
 	}
 	return true;
 }
 
-static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
-		 struct sampler *s, bool cache)
+static struct ctlsock *open_ctl(struct sampler *s, const char *mount,
+				const struct options *o)
 {
-	struct fs *fs = fs_new(s, cache);
+	gid_t gid = 0;
+	int err = 0;
+	struct ctlsock *cs;
+
+	if (o->ctl_group)
+		ctl_parse_gid(o->ctl_group, &gid);
+	cs = ctlsock_open(s, mount, o->interval_ms, gid, o->ctl_group != NULL,
+			  &err);
+	if (!cs)
+		g_warning("no control socket for cpuacctctl at %s%s: %s", mount,
+			  ".ctl", g_strerror(-err));
+	return cs;
+}
+
+static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
+		 struct sampler *s, const struct options *o)
+{
+	struct fs *fs = fs_new(s, o->cache);
+	struct ctlsock *cs = NULL;
 	struct fuse_loop_config loop = {.clone_fd = 0, .max_idle_threads = 10};
 	struct fuse_session *se;
 	int rc = 1;
@@ -157,8 +183,10 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 		goto out_unmount;
 	}
 	fs_start(fs, se);
+	cs = open_ctl(s, cli->mountpoint, o);
 	g_message("serving %s", cli->mountpoint);
 	rc = fuse_session_loop_mt(se, &loop) < 0 ? 1 : 0;
+	ctlsock_close(cs);
 	fs_stop(fs);
 out_unmount:
 	fuse_session_unmount(se);
@@ -174,7 +202,7 @@ int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = {
-	    .perf_period_us = 1000, .history_len = 512, .max_groups = 16384};
+	    .perf_period_us = 1000, .history_len = 64, .max_groups = 16384};
 	enum sampler_backend backend;
 	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;
@@ -197,6 +225,11 @@ int main(int argc, char **argv)
 	}
 	if (!options_valid(&o) || !backend_of(&o, &backend))
 		goto out;
+	if (o.ctl_group && !ctl_parse_gid(o.ctl_group, &(gid_t){0})) {
+		fprintf(stderr, "cpuacctfs: --ctl-group: no group %s\n",
+			o.ctl_group);
+		goto out;
+	}
 	if (!cli.mountpoint) {
 		cli.mountpoint = strdup(DEFAULT_MOUNTPOINT);
 		if (mkdir(DEFAULT_MOUNTPOINT, 0755) && errno != EEXIST)
@@ -210,7 +243,8 @@ int main(int argc, char **argv)
 				      .perf_period_us = o.perf_period_us,
 				      .use_perf = !o.no_perf,
 				      .use_taskstats = !o.no_taskstats,
-				      .history_len = o.history_len};
+				      .history_len = o.history_len * 1024};
+	history_set_wall_offset(g_get_real_time() * 1000 - sampler_now_ns());
 	s = sampler_new(&cfg, &err);
 	if (!s && err == -ENOTSUP) {
 		fprintf(stderr, "cpuacctfs: --backend=bpf cannot be used "
@@ -229,11 +263,12 @@ int main(int argc, char **argv)
 		    !strcmp(sampler_backend_name(s), "bpf") && !o.cache ? 1000
 									: 40;
 	sampler_set_interval(s, o.interval_ms);
-	rc = serve(&args, &cli, s, o.cache);
+	rc = serve(&args, &cli, s, &o);
 	sampler_free(s);
 out:
 	free(cli.mountpoint);
 	free(o.backend);
+	free(o.ctl_group);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -2,7 +2,10 @@
  *
  * Records are kept oldest to newest in a circular array. Because times
  * never decrease along that order, a lookup by time is a binary search
- * over logical positions, mapped onto the array by one modulo.
+ * over logical positions, mapped onto the array by one modulo. The
+ * array grows (doubling) up to the capacity as records come, so a ring
+ * that is seldom written costs little: until it is full it never wraps,
+ * and growing it is a realloc.
  */
 #include "ring.h"
 
@@ -10,24 +13,46 @@
 
 struct ring {
 	size_t capacity;
+	size_t alloc;  /* records allocated, <= capacity */
 	size_t oldest; /* array index of logical position 0 */
 	size_t len;
-	struct ring_rec recs[];
+	struct ring_rec *recs;
 };
+
+#define RING_FIRST_ALLOC 4
 
 struct ring *ring_new(size_t capacity)
 {
 	struct ring *ring;
 
 	g_return_val_if_fail(capacity >= 1, NULL);
-	ring = g_malloc0(sizeof(*ring) + capacity * sizeof(ring->recs[0]));
+	ring = g_new0(struct ring, 1);
 	ring->capacity = capacity;
 	return ring;
 }
 
 void ring_free(struct ring *ring)
 {
+	if (!ring)
+		return;
+	g_free(ring->recs);
 	g_free(ring);
+}
+
+size_t ring_bytes(const struct ring *ring)
+{
+	return sizeof(*ring) + ring->alloc * sizeof(ring->recs[0]);
+}
+
+/* Room for one more record before the ring is full; it has not wrapped
+ * yet (oldest == 0), so the records stay where they are. */
+static void ring_grow(struct ring *ring)
+{
+	size_t alloc = MIN(MAX(ring->alloc * 2, (size_t)RING_FIRST_ALLOC),
+			   ring->capacity);
+
+	ring->recs = g_renew(struct ring_rec, ring->recs, alloc);
+	ring->alloc = alloc;
 }
 
 size_t ring_capacity(const struct ring *ring)
@@ -64,6 +89,8 @@ bool ring_push(struct ring *ring, const struct ring_rec *rec)
 		}
 	}
 	if (ring->len < ring->capacity) {
+		if (ring->len == ring->alloc)
+			ring_grow(ring);
 		*ring_slot(ring, ring->len++) = *rec;
 		return true;
 	}
@@ -77,6 +104,14 @@ void ring_clear(struct ring *ring)
 {
 	ring->oldest = 0;
 	ring->len = 0;
+}
+
+bool ring_oldest(const struct ring *ring, struct ring_rec *out)
+{
+	if (ring->len == 0)
+		return false;
+	*out = *ring_get(ring, 0);
+	return true;
 }
 
 bool ring_latest(const struct ring *ring, struct ring_rec *out)

@@ -37,6 +37,7 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->stat = stat_state_ref(g->stat);
 	if (g->kseen)
 		sg->kseen = g_memdup2(g->kseen, g->ncpu * sizeof(*g->kseen));
+	sg->history = history_ref(g->history);
 	return sg;
 }
 
@@ -51,6 +52,7 @@ static void snap_group_unref(struct snap_group *sg)
 	g_free(sg->sys);
 	stat_state_unref(sg->stat);
 	g_free(sg->kseen);
+	history_unref(sg->history);
 	g_array_unref(sg->tids);
 	g_array_unref(sg->tgids);
 	g_free(sg);

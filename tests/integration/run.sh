@@ -144,6 +144,7 @@ main() {
 			exit 1
 		fi
 		export IT_SUBJECT_ROOT=$MNT IT_MODE=daemon
+		export IT_CTL=${IT_CTL:-$(dirname "$DAEMON")/cpuacctctl}
 		SROOT=$MNT
 	fi
 	if ! build_helpers; then

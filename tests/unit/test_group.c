@@ -80,6 +80,8 @@ START_TEST(test_reset_only_self)
 	struct group *p = mk(group_root(tree), "p");
 	struct group *c = mk(p, "c");
 
+	struct hist_point pt;
+
 	group_charge(c, 1, 10, 5);
 	group_record(c, 100);
 	group_reset(c);
@@ -87,7 +89,11 @@ START_TEST(test_reset_only_self)
 	ck_assert_uint_eq(group_sum(c, c->user), 0);
 	ck_assert_uint_eq(group_sum(c, c->sys), 0);
 	ck_assert_uint_eq(group_sum(p, p->usage), 15);
-	ck_assert_uint_eq(ring_len(c->history), 0);
+	/* the history keeps the time used before the reset */
+	group_charge(c, 1, 1, 0);
+	group_record(c, 200);
+	ck_assert(history_latest(c->history, &pt));
+	ck_assert_uint_eq(pt.usage_ns, 16);
 }
 END_TEST
 
@@ -165,16 +171,19 @@ END_TEST
 START_TEST(test_record_history)
 {
 	struct group *g = mk(group_root(tree), "g");
-	struct ring_rec rec;
+	struct hist_point rec;
 
 	for (int i = 1; i <= 20; i++) {
 		group_charge(g, 0, 5, 5);
 		group_record(g, i * 1000);
 	}
-	ck_assert_uint_eq(ring_len(g->history), 8); /* bounded */
-	ck_assert(ring_latest(g->history, &rec));
+	/* an unchanged group records nothing */
+	group_record(g, 30000);
+	ck_assert_uint_eq(history_len(g->history, HIST_RECENT), 8); /* bounded */
+	ck_assert(history_latest(g->history, &rec));
 	ck_assert_uint_eq(rec.usage_ns, 200);
-	ck_assert(ring_at(g->history, 15500, &rec));
+	ck_assert_int_eq(rec.t_ns, 20000);
+	ck_assert(history_at(g->history, HIST_RECENT, 15500, &rec));
 	ck_assert_int_eq(rec.t_ns, 15000);
 	ck_assert_uint_eq(rec.user_ns, 75);
 }
