@@ -27,7 +27,7 @@ enum sampler_backend {
 
 struct sampler_config {
 	enum sampler_backend backend;
-	unsigned int max_groups; /* room in the kernel's counters */
+	unsigned int max_groups;     /* room in the kernel's counters */
 	unsigned int interval_ms;    /* between passes */
 	unsigned int perf_period_us; /* perf sampling period per CPU */
 	bool use_perf;
@@ -68,6 +68,11 @@ struct snapshot *sampler_counters_snapshot(struct sampler *s);
 
 /* Whether this build has the bpf backend. */
 bool sampler_can_bpf(void);
+
+/* How far behind the kernel a counter read at now can be: the age of
+ * the current snapshot, or 0 with in-kernel counters, whose reads add
+ * what the kernel counted up to that moment. */
+int64_t sampler_lag_ns(struct sampler *s, int64_t now);
 
 /* "bpf", "tracepoint" or "clock": what counts now. */
 const char *sampler_backend_name(const struct sampler *s);

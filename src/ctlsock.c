@@ -114,9 +114,8 @@ static int64_t clock_ns(clockid_t clock)
 
 static void lag_sample(struct ctlsock *cs)
 {
-	g_autoptr(snapshot_t) snap = sampler_snapshot(cs->sampler);
 	int64_t now = sampler_now_ns();
-	double ms = (double)(now - snap->t_ns) / 1e6;
+	double ms = (double)sampler_lag_ns(cs->sampler, now) / 1e6;
 	int64_t sec = now / 1000000000LL;
 	struct lag_second *l = &cs->lag[sec % LAG_SECONDS];
 
@@ -285,7 +284,11 @@ static gpointer ctl_main(gpointer data)
 				{.fd = cs->stop_fd, .events = POLLIN}};
 
 	for (;;) {
-		int n = poll(fds, 2, LAG_SAMPLE_MS);
+		/* with live reads (bpf) there is no lag to watch closely */
+		int n = poll(fds, 2,
+			     sampler_lag_ns(cs->sampler, sampler_now_ns())
+				 ? LAG_SAMPLE_MS
+				 : 1000);
 
 		if (n < 0 && errno != EINTR)
 			break;

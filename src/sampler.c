@@ -391,6 +391,16 @@ bool sampler_can_bpf(void)
 #endif
 }
 
+int64_t sampler_lag_ns(struct sampler *s, int64_t now)
+{
+	g_autoptr(snapshot_t) snap = NULL;
+
+	if (s->bpf)
+		return 0;
+	snap = sampler_snapshot(s);
+	return now > snap->t_ns ? now - snap->t_ns : 0;
+}
+
 const char *sampler_backend_name(const struct sampler *s)
 {
 	if (s->bpf)
@@ -469,7 +479,7 @@ static bool any_ring_ready(const struct pollfd *fds, nfds_t n)
  * socket is left alone this long, so a fork storm costs a wakeup per
  * batch instead of one per event (each is a few microseconds of system
  * calls). The 16 MiB socket buffer holds far more than a batch. */
-#define EVENT_BATCH_MS 10
+#define EVENT_BATCH_MS 50
 
 /* Handle the events that are there; with in-kernel counters, mute the
  * socket for a batch if there were any. */
