@@ -107,7 +107,7 @@ void group_charge_ticks(struct group *g, unsigned int cpu, uint64_t user_ns,
 			uint64_t sys_ns);
 
 /* echo 0 > cpuacct.usage: zero this group only, never its ancestors. */
-void group_reset(struct group *g);
+void group_reset(struct group *g, int64_t t_ns); /* t_ns: the last pass */
 
 /* Sum over CPUs of one of g's arrays (usage, user or sys). */
 uint64_t group_sum(const struct group *g, const uint64_t *percpu);

@@ -65,7 +65,8 @@ int64_t history_wall_offset(void);
  * go down; an older record is dropped). */
 void history_push(struct history *h, int64_t t_ns, uint64_t usage,
 		  uint64_t user, uint64_t sys);
-/* Nothing changed at t_ns: no record, but a reset now is placed here. */
+/* A pass ran at t_ns (group_reset says so before a reset): a reset now
+ * is placed there. */
 void history_seen(struct history *h, int64_t t_ns);
 /* The counters were zeroed; usage, user, sys: what they read just
  * before. */

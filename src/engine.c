@@ -1073,7 +1073,7 @@ int engine_reset(struct engine *e, unsigned int gid, int64_t t_ns)
 	if (!g->parent)
 		return 0; /* the root is never reset, as in the kernel */
 	engine_sync(e, t_ns);
-	group_reset(g);
+	group_reset(g, t_ns);
 	return 0;
 }
 

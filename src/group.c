@@ -273,10 +273,12 @@ void group_charge_ticks(struct group *g, unsigned int cpu, uint64_t user_ns,
 		charge_to_root(g, cpu, 0, user_ns, sys_ns);
 }
 
-void group_reset(struct group *g)
+void group_reset(struct group *g, int64_t t_ns)
 {
 	size_t bytes = g->ncpu * sizeof(uint64_t);
 
+	/* the reset shows at the pass that brought the counters up to now */
+	history_seen(g->history, t_ns);
 	history_reset(g->history, group_sum(g, g->usage), group_sum(g, g->user),
 		      group_sum(g, g->sys));
 	memset(g->usage, 0, bytes);
@@ -296,10 +298,10 @@ uint64_t group_sum(const struct group *g, const uint64_t *percpu)
 
 void group_record(struct group *g, int64_t t_ns)
 {
-	if (g->recorded_gen == g->gen) {
-		history_seen(g->history, t_ns);
+	/* unchanged: the newest record still answers, and touching every
+	 * idle group's history each pass would cost a cache miss apiece */
+	if (g->recorded_gen == g->gen)
 		return;
-	}
 	g->recorded_gen = g->gen;
 	history_push(g->history, t_ns, group_sum(g, g->usage),
 		     group_sum(g, g->user), group_sum(g, g->sys));

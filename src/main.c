@@ -65,7 +65,7 @@ static void usage(const char *prog)
 	    "                         for (default 16384)\n"
 	    "    --interval=MS        time between passes, which record\n"
 	    "                         history and refresh --cache pages\n"
-	    "                         (default 40; 1000 with bpf and no\n"
+	    "                         (default 40; 100 with bpf and no\n"
 	    "                         --cache, whose reads are always live)\n"
 	    "    --perf-period=US     perf sampling period per CPU "
 	    "(default 1000)\n"
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.interval_ms) /* reads of in-kernel counters never wait */
 		o.interval_ms =
-		    !strcmp(sampler_backend_name(s), "bpf") && !o.cache ? 1000
+		    !strcmp(sampler_backend_name(s), "bpf") && !o.cache ? 100
 									: 40;
 	sampler_set_interval(s, o.interval_ms);
 	rc = serve(&args, &cli, s, &o);

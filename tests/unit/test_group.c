@@ -84,7 +84,7 @@ START_TEST(test_reset_only_self)
 
 	group_charge(c, 1, 10, 5);
 	group_record(c, 100);
-	group_reset(c);
+	group_reset(c, 1);
 	ck_assert_uint_eq(group_sum(c, c->usage), 0);
 	ck_assert_uint_eq(group_sum(c, c->user), 0);
 	ck_assert_uint_eq(group_sum(c, c->sys), 0);

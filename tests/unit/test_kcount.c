@@ -133,7 +133,7 @@ START_TEST(test_reset_keeps_counting)
 
 	kernel_adds(b, 0, 500, 0, 0);
 	kcount_charge(tree);
-	group_reset(b);
+	group_reset(b, 1);
 	kernel_adds(b, 0, 20, 0, 0);
 	snap = snapshot_build(tree, tt, NULL, 1, 0);
 	ck_render(snap, b->id, CGF_USAGE, "20\n");

@@ -138,7 +138,7 @@ START_TEST(test_stat_monotonic_across_reset)
 	group_charge(a, 0, 500000000ULL, 200000000ULL);
 	s1 = snapshot_build(tree, tt, NULL, 1, 0);
 	ck_render(s1, a->id, CGF_STAT, "user 50\nsystem 20\n");
-	group_reset(a);
+	group_reset(a, 1);
 	group_charge(a, 0, 100000000ULL, 0);
 	s2 = snapshot_build(tree, tt, s1, 2, 0);
 	/* as in the kernel: the reported split never goes back */
