@@ -11,6 +11,10 @@ rm -f "$tmp.log"
 hook=/usr/libexec/cpuacctfs/cpuacctfs-oci-hook
 dir=$tmp/usr/share/containers/oci/hooks.d
 [ -x "$tmp$hook" ] || { echo "no executable $hook"; exit 1; }
+wrapper=$tmp/usr/libexec/cpuacctfs/cpuacctfs-runc
+[ -x "$wrapper" ] || { echo "no executable cpuacctfs-runc"; exit 1; }
+grep -q "CPUACCTFS_HOOK:-$hook}" "$wrapper" ||
+	{ echo "cpuacctfs-runc does not name $hook"; exit 1; }
 for s in createRuntime createContainer poststop; do
 	perl -MJSON::PP -e '
 		my ($f, $s, $hook) = @ARGV;
@@ -27,7 +31,8 @@ for s in createRuntime createContainer poststop; do
 done
 ${MAKE:-make} -s uninstall DESTDIR="$tmp" prefix=/usr >/dev/null 2>&1 ||
 	{ echo "make uninstall failed"; exit 1; }
-if ls "$dir"/cpuacctfs-* >/dev/null 2>&1 || [ -e "$tmp$hook" ]; then
+if ls "$dir"/cpuacctfs-* >/dev/null 2>&1 || [ -e "$tmp$hook" ] ||
+	[ -e "$wrapper" ]; then
 	echo "make uninstall left files behind"; exit 1
 fi
 exit 0
