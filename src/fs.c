@@ -127,9 +127,14 @@ static void render(struct sampler *s, const struct snapshot *snap,
 /* cgroupfs files report size 0, and so do ours, to the host. But the
  * page cache serves only up to the size: in cache mode every read, and
  * in a container its small tools' reads (busybox cat uses sendfile(2),
- * which FUSE serves from the page cache even with direct I/O). So those
- * see the length of their own text, and in the default mode sizes
- * expire at once, so that every viewer gets its own. */
+ * and FUSE splices a direct I/O file from the page cache, up to i_size,
+ * without asking us for the size again). So those see the length of
+ * their own text, and in the default mode that answer expires at once:
+ * its attributes and its dentry, or a path walk within the entry
+ * timeout would reuse an older, shorter size and splice a prefix. The
+ * host's size 0 expires at once too: the inode is one for all viewers,
+ * and a container reader must not inherit it. Returns the timeout for
+ * both. */
 static double set_size(fuse_req_t req, const struct snapshot *snap,
 		       const struct snap_group *g, enum cg_file f,
 		       struct stat *st)
@@ -147,7 +152,7 @@ static double set_size(fuse_req_t req, const struct snapshot *snap,
 	text = g_string_new(NULL);
 	render(sampler_of(req), snap, g, f, reader, text);
 	st->st_size = text->len;
-	return attr_timeout(req);
+	return fs_of(req)->cache ? CACHE_TIMEOUT : 0;
 }
 
 static void reply_entry(fuse_req_t req, const struct snapshot *snap,
@@ -156,11 +161,11 @@ static void reply_entry(fuse_req_t req, const struct snapshot *snap,
 	struct fuse_entry_param e = {
 	    .ino = files_ino(g->id, f),
 	    .generation = g->serial,
-	    .entry_timeout = attr_timeout(req),
 	};
 
 	fill_stat(g, f, &e.attr);
 	e.attr_timeout = set_size(req, snap, g, f, &e.attr);
+	e.entry_timeout = e.attr_timeout;
 	fuse_reply_entry(req, &e);
 }
 

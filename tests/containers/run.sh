@@ -29,7 +29,7 @@ CG=/sys/fs/cgroup/cpuacct # the group's path inside a container
 RD="head -n 100000"
 BURN_LOOPS=${CT_BURN_LOOPS:-850000} # busybox sh loop turns, about 1 s
 TESTS=(inside busybox-cat no-escape pid-namespace echo-0 non-root usage hooks
-	hook-errors two-containers)
+	hook-errors hook-cgroup2 two-containers)
 
 T="" MNT="" RUNC_ROOT="" DAEMON_PID=""
 N=0 PASSED=0 FAILED=0 SKIPPED=0
@@ -57,7 +57,10 @@ run_test() {
 	"$2"
 	rc=$?
 	N=$((N + 1))
-	if [[ $rc == 0 && $FAIL == 0 ]]; then
+	if [[ $rc == 77 ]]; then
+		echo "ok $N - $LABEL: $name # SKIP $(cat "$T/skip")"
+		SKIPPED=$((SKIPPED + 1))
+	elif [[ $rc == 0 && $FAIL == 0 ]]; then
 		echo "ok $N - $LABEL: $name"
 		PASSED=$((PASSED + 1))
 	else
@@ -137,6 +140,9 @@ cleanup() {
 		echo "# removing leftover kernel group $g"
 		rmdir "$g" 2>/dev/null
 	done
+	if [[ -n $T ]] && mountpoint -q "$T/fake-cg2/rootfs/sys/fs/cgroup"; then
+		umount -l "$T/fake-cg2/rootfs/sys/fs/cgroup"
+	fi
 	if [[ -n $MNT ]] && grep -q " $MNT fuse" /proc/mounts; then
 		fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT"
 	fi
@@ -492,6 +498,34 @@ t_hook_errors() {
 	err=$(echo '{"id":"x"}' | CPUACCTFS_OPTIONAL=1 "$HOOK" createRuntime --root="$T/empty" 2>&1) ||
 		fail "--optional without a daemon failed: '$err'"
 	if [[ -z $err ]]; then fail "--optional without a daemon said nothing"; fi
+}
+
+# A fake bundle whose /sys/fs/cgroup is a cgroup2 mount (a privileged
+# container on a v2 host): createContainer must refuse and make nothing.
+t_hook_cgroup2() {
+	local id=ct$$-cg2 b=$T/fake-cg2 cg err rc
+	cg=$b/rootfs/sys/fs/cgroup
+	mkdir -p "$cg" "$MNT/$PARENT/$id"
+	echo '{"root": {"path": "rootfs"}}' >"$b/config.json"
+	if ! mount -t cgroup2 none "$cg" 2>"$b/mount.err"; then
+		rmdir "$MNT/$PARENT/$id"
+		echo "cannot mount cgroup2: $(cat "$b/mount.err")" >"$T/skip"
+		return 77
+	fi
+	err=$(printf '{"id":"%s","pid":1,"bundle":"%s"}' "$id" "$b" |
+		"$HOOK" createContainer --root="$MNT" 2>&1)
+	rc=$?
+	[[ $rc != 0 ]] || fail "the hook accepted a cgroup2 /sys/fs/cgroup"
+	[[ $err == *"$cg is a cgroup2fs mount, not a tmpfs"* ]] ||
+		fail "the hook's message: '$err'"
+	diag "the hook said: $err"
+	if [[ -e $cg/cpuacct ]]; then
+		fail "the hook created $cg/cpuacct"
+		umount "$cg/cpuacct" 2>/dev/null # its bind mount
+		rmdir "$cg/cpuacct" # a real kernel cgroup
+	fi
+	umount "$cg"
+	rmdir "$MNT/$PARENT/$id"
 }
 
 t_two_containers() {
