@@ -55,10 +55,8 @@ int procfs_tgid_of(pid_t tid, pid_t *tgid);
  * per-CPU files list, whether or not a CPU is online. */
 unsigned int procfs_possible_cpus(void);
 
-/* Every thread of every process, as (tgid, tid) pairs; uses libproc2.
- * The callback runs once per thread, leaders included. libproc2 keeps
- * two 128 KiB buffers per calling thread that are lost when that thread
- * ends: call it only from threads that live as long as the daemon. */
+/* Every thread of every process, as (tgid, tid) pairs, from /proc's
+ * directories. The callback runs once per thread, leaders included. */
 typedef void (*procfs_thread_fn)(pid_t tgid, pid_t tid, void *data);
 int procfs_scan(procfs_thread_fn fn, void *data);
 

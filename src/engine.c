@@ -900,10 +900,17 @@ void engine_drain(struct engine *e)
 		e->drain(e->drain_data);
 }
 
+/* Runs on FUSE threads (engine_reset): a pending rescan of /proc stays for
+ * the sampler's next pass, so a write never pays for a full scan. */
 void engine_sync(struct engine *e, int64_t t_ns)
 {
+	bool rescan;
+
 	engine_drain(e);
+	rescan = e->rescan;
+	e->rescan = false;
 	engine_pass(e, t_ns, true);
+	e->rescan = rescan;
 }
 
 /* ---- commands ---- */

@@ -565,6 +565,21 @@ START_TEST(test_zombies_never_members)
 }
 END_TEST
 
+/* A reset runs on a FUSE thread: it charges everything up to now but
+ * leaves the rescan that lost events asked for to the sampler's pass. */
+START_TEST(test_reset_never_scans)
+{
+	struct group *g = mkgroup("g");
+	uint64_t rescans = engine_stats(e)->rescans;
+
+	event(PC_LOST, 0, 0, 0);
+	ck_assert_int_eq(engine_reset(e, g->id, (int64_t)now_ns), 0);
+	ck_assert_uint_eq(engine_stats(e)->rescans, rescans);
+	pass();
+	ck_assert_uint_eq(engine_stats(e)->rescans, rescans + 1);
+}
+END_TEST
+
 START_TEST(test_attach_zero_moves_writer)
 {
 	struct group *g = mkgroup("g");
@@ -1098,6 +1113,7 @@ int main(void)
 	tcase_add_test(tc, test_attach_errors);
 	tcase_add_test(tc, test_attach_zero_moves_writer);
 	tcase_add_test(tc, test_zombies_never_members);
+	tcase_add_test(tc, test_reset_never_scans);
 	tcase_add_test(tc, test_attach_finds_missed_process);
 	tcase_add_test(tc, test_reset_keeps_parent);
 	tcase_add_test(tc, test_samples_of_exited_thread_still_count);
