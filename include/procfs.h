@@ -6,6 +6,7 @@
 #ifndef CPUACCTFS_PROCFS_H
 #define CPUACCTFS_PROCFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -43,6 +44,10 @@ int procfs_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns);
 
 /* Real and effective uid, from /proc/PID/status "Uid:". */
 int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid);
+
+/* Whether task pid has capability cap (CAP_*) in its effective set and
+ * lives in the initial user namespace: the kernel's capable(). */
+bool procfs_capable_init_ns(pid_t pid, int cap);
 
 /* NSpid of /proc/TID/status: the task's id in each pid namespace it is
  * in, the daemon's first. Returns how many (>= 1) or -errno. */

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 
@@ -267,6 +268,40 @@ int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid)
 	*ruid = (uid_t)r;
 	*euid = (uid_t)e;
 	return 0;
+}
+
+/* CapEff is hex; the line is present on every kernel we run on */
+static bool status_cap(const char *buf, int cap)
+{
+	const char *p = status_line(buf, "CapEff:");
+	unsigned long long caps;
+
+	if (!p)
+		return false;
+	errno = 0;
+	caps = strtoull(p, NULL, 16);
+	return !errno && cap >= 0 && cap < 64 && (caps >> cap) & 1;
+}
+
+/* The initial user namespace has a fixed inode number (the kernel's
+ * PROC_USER_INIT_INO); /proc/1/ns/user may not be ours to stat. */
+#define USER_NS_INIT_INO 0xEFFFFFFDu
+
+static bool in_init_userns(pid_t pid)
+{
+	char path[PATH_BUF];
+	struct stat ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	return !stat(path, &ns) && ns.st_ino == USER_NS_INIT_INO;
+}
+
+bool procfs_capable_init_ns(pid_t pid, int cap)
+{
+	char buf[STATUS_BUF];
+
+	return !read_status(pid, buf, sizeof(buf)) && status_cap(buf, cap) &&
+	       in_init_userns(pid);
 }
 
 int procfs_read_nspids(pid_t tid, pid_t *ids, int max)
