@@ -2,7 +2,7 @@
 # Install what building, running and testing cpuacctfs needs (Debian 12).
 set -e
 PKGS="build-essential autoconf automake pkg-config libfuse3-dev fuse3
-libproc2-dev libglib2.0-dev check valgrind perl procps util-linux
+libglib2.0-dev check valgrind perl procps util-linux
 kmod runc busybox-static libbpf-dev clang llvm bpftool tmux"
 missing=""
 for p in $PKGS; do

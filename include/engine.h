@@ -118,7 +118,9 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full);
 /* Bring in the events and samples queued now. */
 void engine_drain(struct engine *e);
 
-/* Drain, then a full pass: everything up to now is charged. */
+/* Drain, then a full pass: everything up to now is charged. Never scans
+ * /proc (it runs on FUSE threads): a pending rescan waits for engine_pass
+ * on the sampler thread. */
 void engine_sync(struct engine *e, int64_t t_ns);
 
 /* Commands from the filesystem; each returns 0 or -errno. */

@@ -6,6 +6,7 @@
 #ifndef CPUACCTFS_PROCFS_H
 #define CPUACCTFS_PROCFS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -44,6 +45,10 @@ int procfs_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns);
 /* Real and effective uid, from /proc/PID/status "Uid:". */
 int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid);
 
+/* Whether task pid has capability cap (CAP_*) in its effective set and
+ * lives in the initial user namespace: the kernel's capable(). */
+bool procfs_capable_init_ns(pid_t pid, int cap);
+
 /* NSpid of /proc/TID/status: the task's id in each pid namespace it is
  * in, the daemon's first. Returns how many (>= 1) or -errno. */
 int procfs_read_nspids(pid_t tid, pid_t *ids, int max);
@@ -55,10 +60,8 @@ int procfs_tgid_of(pid_t tid, pid_t *tgid);
  * per-CPU files list, whether or not a CPU is online. */
 unsigned int procfs_possible_cpus(void);
 
-/* Every thread of every process, as (tgid, tid) pairs; uses libproc2.
- * The callback runs once per thread, leaders included. libproc2 keeps
- * two 128 KiB buffers per calling thread that are lost when that thread
- * ends: call it only from threads that live as long as the daemon. */
+/* Every thread of every process, as (tgid, tid) pairs, from /proc's
+ * directories. The callback runs once per thread, leaders included. */
 typedef void (*procfs_thread_fn)(pid_t tgid, pid_t tid, void *data);
 int procfs_scan(procfs_thread_fn fn, void *data);
 

@@ -1,10 +1,12 @@
 /* control.c - writes and directory operations, applied to the engine. */
 #include <errno.h>
+#include <linux/capability.h>
 
 #include "control.h"
 #include "kcount.h"
 #include "parse.h"
 #include "pidns.h"
+#include "procfs.h"
 
 static int write_usage(struct sampler *s, unsigned int gid, const char *buf,
 		       size_t len)
@@ -72,8 +74,10 @@ static int write_release_agent(struct sampler *s, const char *buf, size_t len,
 	char *path;
 	int err;
 
-	if (w->uid != 0)
-		return -EPERM; /* needs CAP_SYS_ADMIN, as in the kernel */
+	/* the kernel's check since CVE-2022-0492: CAP_SYS_ADMIN in the
+	 * initial user namespace, whatever the uid */
+	if (!procfs_capable_init_ns(w->pid, CAP_SYS_ADMIN))
+		return -EPERM;
 	err = parse_release_agent(buf, len, &path);
 	if (err)
 		return err;

@@ -263,6 +263,32 @@ static void read_ran_ticks(struct engine *e, bool full)
 
 /* ---- scanning /proc (start-up, and after lost events) ---- */
 
+/* A zombie ('Z') or dying ('X') task: never a member, as on the kernel,
+ * whose migration and lists skip exiting tasks. */
+static bool state_dead(char state)
+{
+	return state == 'Z' || state == 'X';
+}
+
+static void count_thread(pid_t tgid, pid_t tid, void *data)
+{
+	(void)tgid;
+	(void)tid;
+	(*(unsigned int *)data)++;
+}
+
+/* A process whose leader has exited and that has no other thread left:
+ * a zombie waiting for its parent, nothing left to count or move. */
+static bool proc_dead(struct engine *e, pid_t tgid, const struct proc_stat *st)
+{
+	unsigned int n = 0;
+
+	if (!state_dead(st->state))
+		return false;
+	e->src->list_threads(tgid, count_thread, &n);
+	return n <= 1;
+}
+
 struct scan_ctx {
 	struct engine *e;
 	GHashTable *seen; /* tid set, or NULL (one process) */
@@ -275,7 +301,7 @@ static struct proc *adopt_process(struct engine *e, pid_t tgid)
 	struct group *g = group_root(e->tree);
 	struct proc *p;
 
-	if (e->src->read_stat(tgid, 0, &st))
+	if (e->src->read_stat(tgid, 0, &st) || proc_dead(e, tgid, &st))
 		return NULL;
 	parent = tasks_find_proc(e->tasks, st.ppid);
 	if (parent)
@@ -298,6 +324,7 @@ static void scan_thread(pid_t tgid, pid_t tid, void *data)
 	struct scan_ctx *ctx = data;
 	struct engine *e = ctx->e;
 	struct proc *p = tasks_find_proc(e->tasks, tgid);
+	struct proc_stat st;
 	struct task *t;
 
 	if (ctx->seen)
@@ -308,6 +335,9 @@ static void scan_thread(pid_t tgid, pid_t tid, void *data)
 		return;
 	t = tasks_find(e->tasks, tid);
 	if (t && t->proc == p)
+		return;
+	if (tid != tgid &&
+	    (e->src->read_stat(tgid, tid, &st) || state_dead(st.state)))
 		return;
 	t = tasks_add_thread(e->tasks, p, tid, group_of_proc(e, p));
 	read_ticks(e, t);
@@ -323,6 +353,9 @@ static bool pid_reused(struct engine *e, struct proc *p)
 	int64_t diff;
 
 	if (e->src->read_stat(p->tgid, 0, &st))
+		return true;
+	/* its exit event was lost: a zombie is gone for us */
+	if (proc_dead(e, p->tgid, &st))
 		return true;
 	if (!p->start_ns)
 		return false;
@@ -959,15 +992,23 @@ void engine_drain(struct engine *e)
 		e->drain(e->drain_data);
 }
 
+/* Runs on FUSE threads (engine_reset): a pending rescan of /proc stays for
+ * the sampler's next pass, so a write never pays for a full scan. */
 void engine_sync(struct engine *e, int64_t t_ns)
 {
+	bool rescan;
+
 	engine_drain(e);
+	rescan = e->rescan;
+	e->rescan = false;
 	engine_pass(e, t_ns, true);
+	e->rescan = rescan;
 }
 
 /* ---- commands ---- */
 
-static int check_movable(struct engine *e, struct task *t,
+/* 0 to move, 1 to succeed moving nothing (a zombie), or -errno */
+static int check_movable(struct engine *e, struct task *t, bool whole,
 			 const struct writer *w)
 {
 	struct proc_stat st;
@@ -975,6 +1016,11 @@ static int check_movable(struct engine *e, struct task *t,
 
 	if (e->src->read_stat(t->proc->tgid, t->tid, &st))
 		return -ESRCH;
+	/* the kernel accepts a zombie's id and moves nothing; a dead leader
+	 * of a live process still takes its threads along */
+	if (state_dead(st.state) &&
+	    (!whole || proc_dead(e, t->proc->tgid, &st)))
+		return 1;
 	if ((st.flags & PROCFS_PF_NO_SETAFFINITY) ||
 	    ((st.flags & PROCFS_PF_KTHREAD) && t->tid == 2))
 		return -EINVAL;
@@ -999,6 +1045,18 @@ static struct task *find_or_rescan(struct engine *e, pid_t tid)
 	e->rescan = true;
 	e->src->list_threads(tgid, scan_thread, &ctx);
 	return tasks_find(e->tasks, tid);
+}
+
+/* An id we do not track that names a task which exited but is not reaped
+ * yet: the kernel's write succeeds and moves nothing. */
+static bool pid_is_zombie(struct engine *e, pid_t tid)
+{
+	struct proc_stat st;
+	pid_t tgid;
+
+	if (e->src->tgid_of(tid, &tgid) || e->src->read_stat(tgid, tid, &st))
+		return false;
+	return state_dead(st.state);
 }
 
 static void rebaseline(struct engine *e, struct proc *p)
@@ -1043,10 +1101,10 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 	engine_drain(e);
 	t = find_or_rescan(e, pid);
 	if (!t)
-		return -ESRCH;
-	err = check_movable(e, t, w);
+		return pid_is_zombie(e, pid) ? 0 : -ESRCH;
+	err = check_movable(e, t, whole_process, w);
 	if (err)
-		return err;
+		return err < 0 ? err : 0;
 	p = t->proc;
 	/* time run so far stays where it was run, and shows there before the
 	 * write returns: only this process needs reading now, the rest waits

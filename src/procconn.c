@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -55,8 +56,13 @@ static int setup_socket(int fd)
 	    .nl_family = AF_NETLINK,
 	    .nl_groups = CN_IDX_PROC,
 	};
+	const char *test_size = getenv("CPUACCTFS_TEST_CONN_RCVBUF");
 	int size = PROCCONN_RCVBUF;
 
+	/* tests make the connector lose events on purpose with a tiny
+	 * buffer, to exercise the rescan that follows */
+	if (test_size && atoi(test_size) > 0)
+		size = atoi(test_size);
 	/* FORCE needs CAP_NET_ADMIN, as does LISTEN; but the kernel refuses
 	 * LISTEN without telling the sender, so fail here instead */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))

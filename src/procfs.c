@@ -16,9 +16,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <glib.h>
-#include <libproc2/pids.h>
 
 #define STAT_BUF 1024	/* stat is ~350 bytes; comm is at most 64 */
 #define STATUS_BUF 4096 /* Uid and Tgid are in the first ~600 bytes */
@@ -270,6 +270,40 @@ int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid)
 	return 0;
 }
 
+/* CapEff is hex; the line is present on every kernel we run on */
+static bool status_cap(const char *buf, int cap)
+{
+	const char *p = status_line(buf, "CapEff:");
+	unsigned long long caps;
+
+	if (!p)
+		return false;
+	errno = 0;
+	caps = strtoull(p, NULL, 16);
+	return !errno && cap >= 0 && cap < 64 && (caps >> cap) & 1;
+}
+
+/* The initial user namespace has a fixed inode number (the kernel's
+ * PROC_USER_INIT_INO); /proc/1/ns/user may not be ours to stat. */
+#define USER_NS_INIT_INO 0xEFFFFFFDu
+
+static bool in_init_userns(pid_t pid)
+{
+	char path[PATH_BUF];
+	struct stat ns;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
+	return !stat(path, &ns) && ns.st_ino == USER_NS_INIT_INO;
+}
+
+bool procfs_capable_init_ns(pid_t pid, int cap)
+{
+	char buf[STATUS_BUF];
+
+	return !read_status(pid, buf, sizeof(buf)) && status_cap(buf, cap) &&
+	       in_init_userns(pid);
+}
+
 int procfs_read_nspids(pid_t tid, pid_t *ids, int max)
 {
 	char buf[STATUS_BUF];
@@ -352,32 +386,6 @@ unsigned int procfs_possible_cpus(void)
 	return n;
 }
 
-int procfs_scan(procfs_thread_fn fn, void *data)
-{
-	enum pids_item items[] = {PIDS_ID_TGID, PIDS_ID_PID};
-	enum { REL_TGID, REL_PID };
-	struct pids_info *info = NULL;
-	struct pids_fetch *all;
-	int i, ret;
-
-	ret = procps_pids_new(&info, items, G_N_ELEMENTS(items));
-	if (ret < 0)
-		return ret;
-	/* reap, not get: get rereads /proc/uptime for every task */
-	all = procps_pids_reap(info, PIDS_FETCH_THREADS_TOO);
-	if (!all) {
-		ret = errno ? -errno : -ENOMEM;
-		goto out;
-	}
-	/* In thread mode each task comes once; ID_PID is then its tid. */
-	for (i = 0; i < all->counts->total; i++)
-		fn(PIDS_VAL(REL_TGID, s_int, all->stacks[i], info),
-		   PIDS_VAL(REL_PID, s_int, all->stacks[i], info), data);
-out:
-	procps_pids_unref(&info);
-	return ret;
-}
-
 static bool all_digits(const char *s)
 {
 	if (!*s)
@@ -401,6 +409,24 @@ int procfs_list_threads(pid_t pid, procfs_thread_fn fn, void *data)
 	while ((de = readdir(dir)))
 		if (all_digits(de->d_name))
 			fn(pid, (pid_t)atoi(de->d_name), data);
+	closedir(dir);
+	return 0;
+}
+
+/* readdir of /proc and of each process's task directory: no library
+ * state, so any thread may call it and nothing outlives the call (the
+ * libproc2 reader kept two 128 KiB buffers per calling thread). */
+int procfs_scan(procfs_thread_fn fn, void *data)
+{
+	struct dirent *de;
+	DIR *dir = opendir("/proc");
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)))
+		if (all_digits(de->d_name))
+			/* a process gone since readdir is simply not listed */
+			procfs_list_threads((pid_t)atoi(de->d_name), fn, data);
 	closedir(dir);
 	return 0;
 }

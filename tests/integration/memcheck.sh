@@ -35,7 +35,6 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 valgrind -q --log-file="$work/vg.log" --leak-check=full \
-	--suppressions="$here/libproc2.supp" \
 	--suppressions="$here/libbpf.supp" \
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	--track-fds=no "$daemon" -f "$@" "$mnt" 2>"$work/daemon.log" &

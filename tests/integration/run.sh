@@ -143,7 +143,7 @@ main() {
 			summary
 			exit 1
 		fi
-		export IT_SUBJECT_ROOT=$MNT IT_MODE=daemon
+		export IT_SUBJECT_ROOT=$MNT IT_MODE=daemon IT_DAEMON=$DAEMON
 		export IT_CTL=${IT_CTL:-$(dirname "$DAEMON")/cpuacctctl}
 		SROOT=$MNT
 	fi

@@ -539,6 +539,47 @@ START_TEST(test_attach_errors)
 }
 END_TEST
 
+/* Zombies are never members: not adopted by a scan, a write of their id
+ * succeeds and moves nothing (as the kernel's), and one whose exit event
+ * was lost leaves its group at the next scan. */
+START_TEST(test_zombies_never_members)
+{
+	struct group *g = mkgroup("g");
+
+	spawn(60, 1, 0)->zombie = true;
+	spawn(61, 1, 0);
+	engine_scan(e);
+	ck_assert_ptr_null(tasks_find(engine_tasks(e), 60));
+	ck_assert_int_eq(engine_attach(e, g->id, 60, false, &root_writer, 1),
+			 0);
+	ck_assert_int_eq(engine_attach(e, g->id, 60, true, &root_writer, 1),
+			 0);
+	ck_assert_ptr_null(tasks_find(engine_tasks(e), 60));
+	ck_assert_int_eq(engine_attach(e, g->id, 61, true, &root_writer, 1),
+			 0);
+	fp(61)->zombie = true; /* exited; the event is lost */
+	ck_assert_int_eq(engine_attach(e, g->id, 61, false, &root_writer, 1),
+			 0);
+	engine_scan(e);
+	ck_assert_ptr_null(tasks_find(engine_tasks(e), 61));
+}
+END_TEST
+
+/* A reset runs on a FUSE thread: it charges everything up to now but
+ * leaves the rescan that lost events asked for to the sampler's pass. */
+START_TEST(test_reset_never_scans)
+{
+	struct group *g = mkgroup("g");
+	uint64_t rescans = engine_stats(e)->rescans;
+
+	event(PC_LOST, 0, 0, 0);
+	ck_assert_int_eq(engine_reset(e, g->id, (int64_t)now_ns), 0);
+	ck_assert_uint_eq(engine_stats(e)->rescans, rescans);
+	pass();
+	ck_assert_uint_eq(engine_stats(e)->rescans, rescans + 1);
+}
+END_TEST
+
 START_TEST(test_attach_zero_moves_writer)
 {
 	struct group *g = mkgroup("g");
@@ -1179,6 +1220,8 @@ int main(void)
 	tcase_add_test(tc, test_exit_racing_pass);
 	tcase_add_test(tc, test_attach_errors);
 	tcase_add_test(tc, test_attach_zero_moves_writer);
+	tcase_add_test(tc, test_zombies_never_members);
+	tcase_add_test(tc, test_reset_never_scans);
 	tcase_add_test(tc, test_attach_finds_missed_process);
 	tcase_add_test(tc, test_reset_keeps_parent);
 	tcase_add_test(tc, test_samples_of_exited_thread_still_count);
