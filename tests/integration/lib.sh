@@ -34,6 +34,7 @@ K=""
 S=""
 IT_TMP=""
 IT_SKIPFILE=/dev/null
+IT_NOTEFILE=/dev/null
 
 # ---------------------------------------------------------------- reporting
 
@@ -60,6 +61,12 @@ fail() {
 	diag "$@"
 }
 
+# note TEXT...: a "# " line printed after the result line, pass or fail
+# (measurements worth seeing even when the test passes).
+note() {
+	echo "# $*" >>"$IT_NOTEFILE"
+}
+
 # skip REASON: end the current test as skipped.
 skip() {
 	echo "$*" >"$IT_SKIPFILE"
@@ -73,6 +80,7 @@ report() {
 	case $rc in
 	0)
 		echo "ok $n - $IT_LABEL: $name"
+		cat "$out.note" 2>/dev/null
 		it_count passed >/dev/null
 		;;
 	77)
@@ -83,6 +91,7 @@ report() {
 		echo "not ok $n - $IT_LABEL: $name"
 		it_count failed >/dev/null
 		[[ $rc == 1 ]] || echo "# test exited with status $rc"
+		cat "$out.note" 2>/dev/null
 		while IFS= read -r line; do
 			case $line in
 			"# "* | "#") echo "$line" ;;
@@ -111,6 +120,7 @@ run_test() {
 	fi
 	out=$(mktemp "$IT_STATE/out.XXXXXX")
 	IT_SKIPFILE=$out.skip
+	IT_NOTEFILE=$out.note
 	IT_TMP=$(mktemp -d "$IT_STATE/tmp.XXXXXX")
 	: >"$IT_TMP/cleanup"
 	(
@@ -123,7 +133,7 @@ run_test() {
 	rm -rf "$IT_TMP"
 	IT_TMP=""
 	report "$rc" "$name" "$out"
-	rm -f "$out" "$out.skip"
+	rm -f "$out" "$out.skip" "$out.note"
 }
 
 # ---------------------------------------------------------------- cleanup
