@@ -11,6 +11,10 @@
  *   forkstorm [N]          N (default 3000) fork/_exit, each child doing a
  *                          tiny bit of work, the parent waiting for each
  *   spin [SECONDS]         one thread burning SECONDS (default 2) of CPU
+ *   busysleep BUSY_MS SLEEP_MS
+ *                          forever: BUSY_MS of CPU, then SLEEP_MS asleep
+ *                          (the load beside the overload workload; it is
+ *                          killed, never reaped by itself)
  *
  * burn starts paused: it prints its pid and a newline on stdout, then
  * blocks until it reads one byte from stdin (a fifo, in run.sh), so that
@@ -205,10 +209,27 @@ static int run_forkstorm(int n)
 	return bad ? 1 : 0;
 }
 
+/* Runnable most of the time, switching often: a load average of about
+ * the number of such processes, and many scheduler records. */
+static int run_busysleep(double busy_ms, double sleep_ms)
+{
+	struct timespec nap = {.tv_sec = 0, .tv_nsec = sleep_ms * 1e6};
+
+	if (busy_ms <= 0 || sleep_ms <= 0 || sleep_ms >= 1000) {
+		fprintf(stderr, "busysleep: bad BUSY_MS or SLEEP_MS\n");
+		return 2;
+	}
+	for (;;) {
+		burn_cpu(busy_ms / 1e3);
+		nanosleep(&nap, NULL);
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: burn threads [N [SECONDS]] | mixed | "
-			"forkstorm [N] | spin [SECONDS]\n");
+			"forkstorm [N] | spin [SECONDS] | "
+			"busysleep BUSY_MS SLEEP_MS\n");
 	exit(2);
 }
 
@@ -222,7 +243,10 @@ int main(int argc, char **argv)
 		usage();
 	mode = argv[1];
 	if (strcmp(mode, "threads") && strcmp(mode, "mixed") &&
-	    strcmp(mode, "forkstorm") && strcmp(mode, "spin"))
+	    strcmp(mode, "forkstorm") && strcmp(mode, "spin") &&
+	    strcmp(mode, "busysleep"))
+		usage();
+	if (!strcmp(mode, "busysleep") && argc != 4)
 		usage();
 
 	printf("%d\n", (int)getpid());
@@ -243,6 +267,8 @@ int main(int argc, char **argv)
 		return run_mixed();
 	if (!strcmp(mode, "forkstorm"))
 		return run_forkstorm(argc > 2 ? atoi(argv[2]) : 3000);
+	if (!strcmp(mode, "busysleep"))
+		return run_busysleep(atof(argv[2]), atof(argv[3]));
 	burn_cpu(argc > 2 ? atof(argv[2]) : 2.0);
 	return 0;
 }
