@@ -1,17 +1,24 @@
 /* observer - what watching costs the watched: two workloads that make
  * the scheduler update a task's runtime as often as possible.
  *
- * usage: observer
+ * usage: observer | observer sleepers N
  * Prints "clock_ns N" (one clock_gettime(CLOCK_THREAD_CPUTIME_ID): each
  * updates the caller's runtime) and "pingpong_us N" (one round trip
  * between two processes over pipes: two switches, two wakeups) and
  * "forkexit_us N" (a child forked, exiting at once, reaped: one exit
  * record and a few runtime records).
+ *
+ * "observer sleepers N" forks N children that sleep until they are killed
+ * (the idle load of many tasks), prints their pids one a line, then waits
+ * for end of file on stdin and kills them all.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define CALLS 1000000
@@ -75,8 +82,47 @@ static double fork_exit(void)
 	return (now() - t0) / FORKS * 1e6;
 }
 
-int main(void)
+/* The children die with their parent however it ends. */
+static int sleepers(int n)
 {
+	pid_t *pids = calloc(n, sizeof(*pids));
+	char c;
+	int made = 0;
+
+	if (!pids)
+		return 1;
+	for (; made < n; made++) {
+		pids[made] = fork();
+		if (pids[made] < 0)
+			break;
+		if (pids[made] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() == 1)
+				_exit(0);
+			for (;;)
+				pause();
+		}
+		printf("%d\n", (int)pids[made]);
+	}
+	fflush(stdout);
+	while (read(STDIN_FILENO, &c, 1) > 0)
+		;
+	for (int i = 0; i < made; i++)
+		kill(pids[i], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	free(pids);
+	return made == n ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "sleepers"))
+		return sleepers(atoi(argv[2]));
+	if (argc != 1) {
+		fprintf(stderr, "usage: observer | observer sleepers N\n");
+		return 2;
+	}
 	printf("clock_ns %.0f\n", clock_calls());
 	printf("pingpong_us %.2f\n", ping_pong());
 	printf("forkexit_us %.1f\n", fork_exit());
