@@ -122,6 +122,9 @@ stage demo 600 demo "$plain"
 cleanup_leftovers
 stage signals 300 bash "$top/tests/integration/signals.sh" "$plain/src/cpuacctfs"
 cleanup_leftovers
+# which backend counts, fallbacks without BTF or bpf(2), --backend=bpf refused
+stage backends 300 bash "$top/tests/integration/backends.sh" "$plain/src/cpuacctfs"
+cleanup_leftovers
 # the default backend (bpf where it loads), then each fallback
 stage integration 900 bash "$top/tests/integration/run.sh" \
 	"$plain/src/cpuacctfs"
@@ -162,6 +165,8 @@ stage bench 600 sh -c "BENCH_QUICK=1 bash '$top/tests/bench/run.sh' \
 	BENCH_QUICK=1 bash '$top/tests/bench/observer.sh' '$plain/src/cpuacctfs' \
 		'$plain/tests/bench/observer' && \
 	bash '$top/tests/bench/history.sh' '$plain/tests/bench/histbench' 100 && \
+	BENCH_QUICK=1 bash '$top/tests/bench/fresh.sh' '$plain/src/cpuacctfs' \
+		'$plain/tests/bench/readbench' && \
 	! grep -q ' /tmp/cpuacctfs-[^ ]* fuse.cpuacctfs ' /proc/mounts && \
 	echo 'ok - bench: the harness ran against the kernel and cleaned up'"
 cleanup_leftovers
