@@ -40,30 +40,31 @@ static const char usage_text[] =
     "Every command takes -m MOUNT (default " DEFAULT_MOUNT ").\n"
     "See cpuacctctl(1).\n";
 
+/* One line on stderr, then exit: 1 for errors, 2 for bad usage. */
+static void G_GNUC_NORETURN vdie(int status, const char *fmt, va_list ap)
+{
+	fputs("cpuacctctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
 static void die(const char *fmt, ...) G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN;
 
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cpuacctctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
+	vdie(1, fmt, ap);
 }
 
 static void G_GNUC_NORETURN bad_usage(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("cpuacctctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(2);
+	vdie(2, fmt, ap);
 }
 
 /* The mount as the daemon named it: absolute, no symlinks. */
