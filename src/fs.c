@@ -124,6 +124,17 @@ static void render(struct sampler *s, const struct snapshot *snap,
 	files_render_ids(f == CGF_TASKS ? tids : tgids, reader, out);
 }
 
+static void render_counters_now(struct sampler *s, unsigned int gid,
+				enum cg_file f, const struct pidns *reader,
+				GString *out)
+{
+	g_autoptr(snapshot_t) snap = sampler_counters_snapshot(s);
+	const struct snap_group *g = snapshot_group(snap, gid);
+
+	if (g)
+		files_render(snap, g, f, reader, out);
+}
+
 /* cgroupfs files report size 0, and so do ours, to the host. But the
  * page cache serves only up to the size: in cache mode every read, and
  * in a container its small tools' reads (busybox cat uses sendfile(2),
@@ -150,7 +161,12 @@ static double set_size(fuse_req_t req, const struct snapshot *snap,
 		reader = &ns;
 	}
 	text = g_string_new(NULL);
-	render(sampler_of(req), snap, g, f, reader, text);
+	/* the size of what a read right after will see (it may run a pass
+	 * first: sampler_counters_snapshot) */
+	if (files_is_counter(f) && !fs_of(req)->cache)
+		render_counters_now(sampler_of(req), g->id, f, reader, text);
+	else
+		render(sampler_of(req), snap, g, f, reader, text);
 	st->st_size = text->len;
 	return fs_of(req)->cache ? CACHE_TIMEOUT : 0;
 }
