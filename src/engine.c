@@ -974,7 +974,10 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 		engine_scan(e);
 	if (e->runtime_lost && e->have_runtime)
 		recover_all(e);
-	measure_live(e, full);
+	/* with in-kernel counters nothing is measured here: no walk of
+	 * every process each pass */
+	if (!e->tree->kslots)
+		measure_live(e, full);
 	read_ran_ticks(e, full);
 	finish_gone_ticks(e);
 	settle_flush(e->settle);
