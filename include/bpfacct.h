@@ -34,8 +34,4 @@ int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid);
  * -errno if it cannot be asked (-ESRCH: gone). */
 int bpfacct_group_of(struct bpfacct *b, pid_t tid);
 
-/* Charges the program dropped for a group id out of range (none, unless
- * something is wrong). */
-uint64_t bpfacct_dropped(const struct bpfacct *b);
-
 #endif

@@ -171,8 +171,3 @@ int bpfacct_group_of(struct bpfacct *b, pid_t tid)
 	close(fd);
 	return err ? err : (int)gid;
 }
-
-uint64_t bpfacct_dropped(const struct bpfacct *b)
-{
-	return __atomic_load_n(&b->skel->bss->bad_gid, __ATOMIC_RELAXED);
-}
