@@ -128,4 +128,31 @@ int engine_attach(struct engine *e, unsigned int gid, pid_t pid,
 		  bool whole_process, const struct writer *w, int64_t t_ns);
 int engine_reset(struct engine *e, unsigned int gid, int64_t t_ns);
 
+/* One task in a group other than the root, as a checkpoint keeps it
+ * (state.h): who it is, where, and how far its time was counted. */
+struct engine_member {
+	pid_t tid;
+	pid_t tgid;
+	uint64_t start_ns; /* its process's, to tell a reused id */
+	unsigned int gid;
+	uint64_t clock_last; /* its process's (struct proc) */
+	uint64_t runtime_last;
+	uint64_t covered_ns;
+	bool covered_known;
+	bool ticks_known;
+	uint64_t ticks_user_ns;
+	uint64_t ticks_sys_ns;
+};
+
+/* Append every task outside the root to out (struct engine_member). */
+void engine_members_save(struct engine *e, GArray *out);
+
+/* After a scan in a new server: the saved tasks that still live go back
+ * to their groups, counted on from where they were; processes started
+ * since saved_boot_ns (CLOCK_BOOTTIME of the checkpoint) go where the
+ * kernel's counters put them if those went on (kernel_kept), else to
+ * their parent's group. */
+void engine_members_restore(struct engine *e, const GArray *members,
+			    uint64_t saved_boot_ns, bool kernel_kept);
+
 #endif

@@ -89,6 +89,14 @@ struct group *group_by_id(const struct group_tree *tree, unsigned int id);
 struct group *group_child(const struct group *parent, const char *name);
 bool group_is_ancestor(const struct group *anc, const struct group *g);
 
+/* A checkpoint's group back on its own id (state.h): the tree's ids
+ * stay what the kernel's lookups know. The caller restores counters. */
+struct group *group_restore(struct group_tree *tree, struct group *parent,
+			    const char *name, unsigned int id, mode_t mode);
+/* The free ids, oldest first, and the length of the id space. */
+void group_restore_free_ids(struct group_tree *tree, const GArray *ids,
+			    unsigned int by_id_len);
+
 int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		mode_t mode, struct group **out);
 int group_rmdir(struct group_tree *tree, struct group *g);

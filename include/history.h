@@ -103,6 +103,8 @@ static inline uint64_t hist_growth(uint64_t a, uint64_t b)
 	return b >= a ? b - a : b;
 }
 
+void history_save(struct history *h, GByteArray *out);
+int history_load(struct history *h, const uint8_t *buf, size_t len, size_t *pos);
 typedef struct history history_t;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(history_t, history_unref)
 

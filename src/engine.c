@@ -1149,3 +1149,177 @@ const struct engine_sources engine_procfs_sources = {
     .scan = procfs_scan,
     .list_threads = procfs_list_threads,
 };
+
+/* ---- checkpoints (state.h) ---- */
+
+static void save_task(const struct task *t, GArray *out)
+{
+	struct engine_member m = {
+	    .tid = t->tid,
+	    .tgid = t->proc->tgid,
+	    .start_ns = t->proc->start_ns,
+	    .gid = t->group->id,
+	    .clock_last = t->proc->clock_last,
+	    .runtime_last = t->runtime_last,
+	    .covered_ns = t->covered_ns,
+	    .covered_known = t->covered_known,
+	    .ticks_known = t->ticks.known,
+	    .ticks_user_ns = t->ticks.user_ns,
+	    .ticks_sys_ns = t->ticks.sys_ns,
+	};
+
+	g_array_append_val(out, m);
+}
+
+void engine_members_save(struct engine *e, GArray *out)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, e->tasks->tasks);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		const struct task *t = value;
+
+		if (t->group->parent) /* the root is where a scan puts all */
+			save_task(t, out);
+	}
+}
+
+/* The saved task is this one, not a later task with its id. */
+static bool same_task(const struct task *t, const struct engine_member *m)
+{
+	int64_t diff = (int64_t)t->proc->start_ns - (int64_t)m->start_ns;
+
+	return t->proc->tgid == m->tgid &&
+	       diff <= (int64_t)(2 * NSEC_PER_USER_TICK) &&
+	       diff >= -(int64_t)(2 * NSEC_PER_USER_TICK);
+}
+
+/* Back where it was, counted from where the last server left it: what
+ * it ran since is charged to its group at the next pass. */
+static void restore_task(struct engine *e, struct task *t,
+			 const struct engine_member *m, bool kernel_kept)
+{
+	struct group *g = group_by_id(e->tree, m->gid);
+
+	if (!g || !same_task(t, m))
+		return;
+	tasks_move(e->tasks, t, g);
+	if (e->km.move && !kernel_kept)
+		e->km.move(e->km.data, t->tid, g->id);
+	t->proc->clock_last = m->clock_last;
+	t->runtime_last = m->runtime_last;
+	t->covered_ns = m->covered_ns;
+	t->covered_known = m->covered_known;
+	if (m->ticks_known) {
+		t->ticks.user_ns = m->ticks_user_ns;
+		t->ticks.sys_ns = m->ticks_sys_ns;
+	}
+}
+
+/* A process the last server never saw, started after its checkpoint:
+ * in the group the kernel's counters put it in, if they went on, else
+ * in its parent's (the rule of every fork). */
+static void counted_from_birth(struct task *t)
+{
+	t->covered_ns = 0;
+	t->covered_known = true;
+	t->runtime_last = 0;
+}
+
+static void place_newcomer(struct engine *e, struct proc *p, bool kernel_kept)
+{
+	struct proc *parent = tasks_find_proc(e->tasks, p->parent_tgid);
+	struct group *g = NULL;
+
+	for (unsigned int i = 0; kernel_kept && i < p->threads->len; i++) {
+		struct task *t = p->threads->pdata[i];
+
+		g = kernel_group_of(e, t->tid, NULL);
+		if (g != t->group)
+			tasks_move(e->tasks, t, g);
+	}
+	if (kernel_kept || !parent || !proc_group(parent)->parent)
+		return;
+	g = proc_group(parent);
+	p->clock_last = 0; /* all it ran, it ran in that group */
+	for (unsigned int i = 0; i < p->threads->len; i++) {
+		move_task(e, p->threads->pdata[i], g);
+		counted_from_birth(p->threads->pdata[i]);
+	}
+}
+
+/* Threads a restored process started since the checkpoint: in its
+ * leader's group, where a new thread goes (or where the kernel's
+ * counters put it), all their time with them. */
+static void place_new_threads(struct engine *e, GHashTable *saved,
+			      bool kernel_kept)
+{
+	GHashTableIter it;
+	gpointer value;
+
+	g_hash_table_iter_init(&it, e->tasks->procs);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct proc *p = value;
+		struct task *leader = p->threads->pdata[0];
+
+		if (!leader->group->parent ||
+		    !g_hash_table_contains(saved, GINT_TO_POINTER(leader->tid)))
+			continue;
+		for (unsigned int i = 1; i < p->threads->len; i++) {
+			struct task *t = p->threads->pdata[i];
+
+			if (g_hash_table_contains(saved, GINT_TO_POINTER(t->tid)))
+				continue;
+			if (kernel_kept) {
+				tasks_move(e->tasks, t,
+					   kernel_group_of(e, t->tid, leader));
+				continue;
+			}
+			move_task(e, t, leader->group);
+			counted_from_birth(t);
+		}
+	}
+}
+
+static gint by_start_time(gconstpointer a, gconstpointer b)
+{
+	const struct proc *pa = *(struct proc *const *)a;
+	const struct proc *pb = *(struct proc *const *)b;
+
+	return pa->start_ns < pb->start_ns ? -1 : pa->start_ns > pb->start_ns;
+}
+
+void engine_members_restore(struct engine *e, const GArray *members,
+			    uint64_t saved_boot_ns, bool kernel_kept)
+{
+	g_autoptr(GPtrArray) procs = g_ptr_array_new();
+	g_autoptr(GHashTable) saved = g_hash_table_new(NULL, NULL);
+	GHashTableIter it;
+	gpointer value;
+
+	for (unsigned int i = 0; i < members->len; i++) {
+		const struct engine_member *m =
+		    &g_array_index(members, struct engine_member, i);
+		struct task *t = tasks_find(e->tasks, m->tid);
+
+		g_hash_table_add(saved, GINT_TO_POINTER(m->tid));
+		if (t)
+			restore_task(e, t, m, kernel_kept);
+	}
+	place_new_threads(e, saved, kernel_kept);
+	g_hash_table_iter_init(&it, e->tasks->procs);
+	while (g_hash_table_iter_next(&it, NULL, &value)) {
+		struct proc *p = value;
+
+		if (p->start_ns + 2 * NSEC_PER_USER_TICK > saved_boot_ns)
+			g_ptr_array_add(procs, p);
+	}
+	/* parents first: a child follows where its parent was put */
+	g_ptr_array_sort(procs, by_start_time);
+	for (unsigned int i = 0; i < procs->len; i++)
+		place_newcomer(e, procs->pdata[i], kernel_kept);
+	g_hash_table_iter_init(&it, e->tasks->procs);
+	while (g_hash_table_iter_next(&it, NULL, &value))
+		proc_update_split(value);
+}

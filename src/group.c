@@ -57,11 +57,14 @@ static void take_kseen(const struct group_tree *tree, struct group *g)
 	}
 }
 
-static struct group *group_new(struct group_tree *tree, const char *name,
-			       struct group *parent, mode_t mode)
+/* A new group on id, which must be free (by_id long enough, NULL). */
+static struct group *group_new_at(struct group_tree *tree, const char *name,
+				  struct group *parent, mode_t mode,
+				  unsigned int id)
 {
 	struct group *g = g_new0(struct group, 1);
 
+	g->id = id;
 	g->serial = ++tree->serials;
 	g->gen = 1; /* recorded_gen 0: not in the history yet */
 	g->name = g_strdup(name);
@@ -75,13 +78,7 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 	g->sys = g_new0(uint64_t, tree->ncpu);
 	g->stat = stat_state_new();
 	g->history = history_new(tree->history_len);
-	if (tree->free_ids.length > GROUP_ID_REUSE_AFTER) {
-		g->id = GPOINTER_TO_UINT(g_queue_pop_head(&tree->free_ids));
-		tree->by_id->pdata[g->id] = g;
-	} else {
-		g->id = tree->by_id->len;
-		g_ptr_array_add(tree->by_id, g);
-	}
+	tree->by_id->pdata[id] = g;
 	take_kseen(tree, g);
 	if (parent) {
 		/* children inherit both flags, as cgroup v1 does */
@@ -91,6 +88,40 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 	}
 	tree->gen++;
 	return g;
+}
+
+static struct group *group_new(struct group_tree *tree, const char *name,
+			       struct group *parent, mode_t mode)
+{
+	unsigned int id;
+
+	if (tree->free_ids.length > GROUP_ID_REUSE_AFTER) {
+		id = GPOINTER_TO_UINT(g_queue_pop_head(&tree->free_ids));
+	} else {
+		id = tree->by_id->len;
+		g_ptr_array_add(tree->by_id, NULL);
+	}
+	return group_new_at(tree, name, parent, mode, id);
+}
+
+struct group *group_restore(struct group_tree *tree, struct group *parent,
+			    const char *name, unsigned int id, mode_t mode)
+{
+	if (id >= tree->by_id->len)
+		g_ptr_array_set_size(tree->by_id, id + 1);
+	return group_new_at(tree, name, parent, mode, id);
+}
+
+void group_restore_free_ids(struct group_tree *tree, const GArray *ids,
+			    unsigned int by_id_len)
+{
+	if (by_id_len > tree->by_id->len)
+		g_ptr_array_set_size(tree->by_id, by_id_len);
+	g_queue_clear(&tree->free_ids);
+	for (unsigned int i = 0; i < ids->len; i++)
+		g_queue_push_tail(
+		    &tree->free_ids,
+		    GUINT_TO_POINTER(g_array_index(ids, unsigned int, i)));
 }
 
 static void group_free(struct group *g)

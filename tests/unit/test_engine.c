@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "state.h"
 
 #include "unit.h"
 
@@ -220,6 +221,9 @@ static void event(enum pc_kind kind, pid_t ppid, pid_t pid, pid_t tgid)
 			      .pid = pid,
 			      .tgid = tgid};
 
+	/* a fork's time is its start time (/proc's, in ticks) */
+	if (kind == PC_FORK && fp(tgid))
+		ev.ts_ns = fp(tgid)->start_ticks * TICK;
 	engine_event(e, &ev);
 }
 
@@ -1199,6 +1203,164 @@ START_TEST(test_exit_record_before_fork_event)
 }
 END_TEST
 
+/* ---- checkpoints (state.h) ---- */
+
+/* A new engine on the same world, from bytes, as a restarted server. */
+static void restart_from(GByteArray *bytes, bool expect_ok)
+{
+	g_autoptr(GBytes) b = g_bytes_new(bytes->data, bytes->len);
+	struct saved_state *st;
+
+	engine_free(e);
+	e = engine_new(&fake_sources, 2, 16, true);
+	engine_scan(e);
+	st = state_parse(b, 2, 16);
+	ck_assert(expect_ok == (st != NULL));
+	if (st) {
+		ck_assert(state_apply_groups(st, e, false));
+		state_apply_members(st, e, false);
+	}
+	state_free(st);
+}
+
+static struct group *by_path(const char *a, const char *b)
+{
+	struct group *g = group_child(root(), a);
+
+	return g && b ? group_child(g, b) : g;
+}
+
+START_TEST(test_state_round_trip)
+{
+	struct group *a = mkgroup("a"), *b = NULL;
+	struct group_tree *tree = engine_tree(e);
+	g_autoptr(GByteArray) bytes = NULL;
+	unsigned int a_id = a->id, b_id;
+
+	ck_assert_int_eq(group_mkdir(tree, a, "b", 0700, &b), 0);
+	b_id = b->id;
+	a->notify_on_release = true;
+	g_free(tree->release_agent);
+	tree->release_agent = g_strdup("/bin/agent");
+	spawn(20, 10, 0);
+	event(PC_FORK, 10, 20, 20);
+	ck_assert_int_eq(engine_attach(e, b->id, 20, true, &root_writer, 0),
+			 0);
+	fp(20)->clock += 50 * MS;
+	pass();
+	bytes = state_save(e);
+	fp(20)->clock += 30 * MS; /* ran while no server was there */
+	restart_from(bytes, true);
+	a = by_path("a", NULL);
+	b = by_path("a", "b");
+	ck_assert_ptr_nonnull(b);
+	ck_assert_uint_eq(a->id, a_id);
+	ck_assert_uint_eq(b->id, b_id);
+	ck_assert(a->notify_on_release);
+	ck_assert_uint_eq(b->mode, 0700);
+	ck_assert_str_eq(engine_tree(e)->release_agent, "/bin/agent");
+	ck_assert_uint_eq(usage(b), 50 * MS);
+	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 20)->group, b);
+	pass();
+	ck_assert_uint_eq(usage(b), 80 * MS);
+	ck_assert_uint_eq(usage(a), 80 * MS);
+}
+END_TEST
+
+START_TEST(test_state_newcomer_follows_parent)
+{
+	struct group *a = mkgroup("a");
+	g_autoptr(GByteArray) bytes = NULL;
+
+	spawn(20, 10, 0);
+	event(PC_FORK, 10, 20, 20);
+	ck_assert_int_eq(engine_attach(e, a->id, 20, true, &root_writer, 0),
+			 0);
+	bytes = state_save(e);
+	/* forked after the checkpoint, before the next server */
+	spawn(30, 20, 0)->start_ticks = 1ULL << 40;
+	restart_from(bytes, true);
+	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 30)->group,
+			 by_path("a", NULL));
+}
+END_TEST
+
+START_TEST(test_state_new_thread_joins_leader)
+{
+	struct group *a = mkgroup("a");
+	g_autoptr(GByteArray) bytes = NULL;
+	struct fake_proc *p = spawn(20, 10, 0);
+
+	event(PC_FORK, 10, 20, 20);
+	ck_assert_int_eq(engine_attach(e, a->id, 20, true, &root_writer, 0),
+			 0);
+	bytes = state_save(e);
+	p->tids[p->nthreads++] = 21; /* started while no server ran */
+	p->clock += 20 * MS;
+	restart_from(bytes, true);
+	a = by_path("a", NULL);
+	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 21)->group, a);
+	pass();
+	ck_assert_uint_eq(usage(a), 20 * MS);
+}
+END_TEST
+
+START_TEST(test_state_reused_pid_stays_out)
+{
+	struct group *a = mkgroup("a");
+	g_autoptr(GByteArray) bytes = NULL;
+
+	spawn(20, 10, 0);
+	event(PC_FORK, 10, 20, 20);
+	ck_assert_int_eq(engine_attach(e, a->id, 20, true, &root_writer, 0),
+			 0);
+	bytes = state_save(e);
+	vanish(20);
+	spawn(20, 1, 0)->start_ticks = 999; /* another process, same pid */
+	restart_from(bytes, true);
+	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 20)->group, root());
+}
+END_TEST
+
+START_TEST(test_state_refuses_damage)
+{
+	g_autoptr(GByteArray) bytes = NULL;
+	g_autoptr(GByteArray) copy = g_byte_array_new();
+	GRand *rand = g_rand_new_with_seed(11);
+
+	mkgroup("a");
+	bytes = state_save(e);
+	/* every truncation is refused, none crashes */
+	for (guint len = 0; len < bytes->len; len++) {
+		g_autoptr(GBytes) b = g_bytes_new(bytes->data, len);
+
+		ck_assert_ptr_null(state_parse(b, 2, 16));
+	}
+	/* another CPU count, another version */
+	{
+		g_autoptr(GBytes) b = g_bytes_new(bytes->data, bytes->len);
+
+		ck_assert_ptr_null(state_parse(b, 4, 16));
+	}
+	g_byte_array_append(copy, bytes->data, bytes->len);
+	copy->data[8]++; /* the version */
+	restart_from(copy, false);
+	ck_assert_ptr_null(by_path("a", NULL));
+	/* random damage: refused or not, never a crash */
+	for (int i = 0; i < 2000; i++) {
+		g_autoptr(GBytes) b = NULL;
+
+		g_byte_array_set_size(copy, 0);
+		g_byte_array_append(copy, bytes->data, bytes->len);
+		copy->data[g_rand_int_range(rand, 0, copy->len)] =
+		    g_rand_int(rand);
+		b = g_bytes_new(copy->data, copy->len);
+		state_free(state_parse(b, 2, 16));
+	}
+	g_rand_free(rand);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -1228,6 +1390,11 @@ int main(void)
 	tcase_add_test(tc, test_parent_equals_children);
 	tcase_add_test(tc, test_idle_process_read_later);
 	tcase_add_test(tc, test_thread_id_reused_after_lost_exit);
+	tcase_add_test(tc, test_state_round_trip);
+	tcase_add_test(tc, test_state_newcomer_follows_parent);
+	tcase_add_test(tc, test_state_reused_pid_stays_out);
+	tcase_add_test(tc, test_state_new_thread_joins_leader);
+	tcase_add_test(tc, test_state_refuses_damage);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("runtime records");
 	tcase_add_checked_fixture(tc, setup_runtime, teardown);
