@@ -10,17 +10,30 @@
 #ifndef CPUACCTFS_BPFACCT_H
 #define CPUACCTFS_BPFACCT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "bpfacct_abi.h"
+#include "holder.h"
 
 struct bpfacct;
 
-/* Load and attach with room for max_groups group ids on ncpu CPUs. NULL
- * when it cannot, and *why says why in a sentence (g_free it). */
+/* Load and attach with room for max_groups group ids on ncpu CPUs,
+ * counting on in maps (holder.h: slots, member, charged) an earlier
+ * server made if given and they fit. NULL when it cannot, and *why says
+ * why in a sentence (g_free it). */
 struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
-			     char **why);
+			     const int maps[KEPT_NMAPS], char **why);
+
+/* Whether the earlier server's maps are in use: their slots and the
+ * tasks' groups are what it left, plus what ran since. */
+bool bpfacct_reused(const struct bpfacct *b);
+
+/* The fds that keep counting alive after this process: the maps, and
+ * the links that attach the programs (at most max_links; the count). */
+unsigned int bpfacct_kept(const struct bpfacct *b, int maps[KEPT_NMAPS],
+			  int *links, unsigned int max_links);
 void bpfacct_close(struct bpfacct *b);
 
 /* max_groups * ncpu slots, slot gid * ncpu + cpu; valid until close. */

@@ -21,6 +21,10 @@ void fs_free(struct fs *fs);
 void fs_start(struct fs *fs, struct fuse_session *se);
 void fs_stop(struct fs *fs);
 
+/* File handles start after fh: the kernel still holds those an earlier
+ * server of the connection handed out, which must not name ours. */
+void fs_set_first_fh(struct fs *fs, uint64_t fh);
+
 /* The operations table; the session's userdata is the struct fs. */
 const struct fuse_lowlevel_ops *fs_ops(void);
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "holder.h"
 #include "snapshot.h"
 
 /* Where the counts come from, best first (see sampler_backend_name). */
@@ -33,6 +34,12 @@ struct sampler_config {
 	bool use_perf;
 	bool use_taskstats; /* tick counts for user/system time */
 	size_t history_len; /* bytes of history per group at most */
+	/* Left by an earlier server (holder.h), or -1: the in-kernel maps
+	 * to count on in, and the checkpoint file to start from and to
+	 * keep up to date. */
+	int kept_maps[KEPT_NMAPS];
+	int state_fd;
+	bool defer_restore; /* until sampler_restore (a reload's server) */
 };
 
 struct sampler;
@@ -43,6 +50,9 @@ struct sampler;
 struct sampler *sampler_new(const struct sampler_config *cfg, int *err);
 /* Before sampler_start: the time between passes, if not the config's. */
 void sampler_set_interval(struct sampler *s, unsigned int interval_ms);
+/* perf rings are not inherited by fork: opened by sampler_start, after
+ * the daemon detached, or earlier by a process that will not fork. */
+void sampler_open_perf(struct sampler *s);
 int sampler_start(struct sampler *s);
 void sampler_free(struct sampler *s); /* stops the thread */
 
@@ -65,6 +75,17 @@ struct snapshot *sampler_snapshot(struct sampler *s);
  * does (reads add the kernel's counts, kcount.h); otherwise, when a task
  * exited since the current one, a pass is run first. */
 struct snapshot *sampler_counters_snapshot(struct sampler *s);
+
+/* The fds that keep in-kernel counting alive after this process (see
+ * bpfacct_kept); 0 without the bpf backend. */
+unsigned int sampler_kept(struct sampler *s, int maps[KEPT_NMAPS], int *links,
+			  unsigned int max_links);
+
+/* With defer_restore: take the state the last server saved, now. */
+void sampler_restore(struct sampler *s);
+
+/* Save the state to the checkpoint file now (a reload's last act). */
+void sampler_checkpoint(struct sampler *s);
 
 /* Whether this build has the bpf backend. */
 bool sampler_can_bpf(void);

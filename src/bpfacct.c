@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "bpfacct.h"
+#include "holder.h"
 #include "cpuacct.skel.h"
 
 #ifndef PIDFD_THREAD
@@ -25,6 +26,7 @@ struct bpfacct {
 	size_t slots_bytes;
 	int member_fd;
 	bool warned_threads;
+	bool reused; /* counting went on in maps an earlier server made */
 };
 
 /* libbpf's own messages: kept for -d, the reason goes in *why. */
@@ -70,8 +72,71 @@ static int map_slots(struct bpfacct *b, unsigned int n)
 	return 0;
 }
 
+static struct bpf_map *kept_map(struct cpuacct_bpf *skel, int i)
+{
+	struct bpf_map *maps[KEPT_NMAPS] = {skel->maps.slots, skel->maps.member,
+					    skel->maps.charged};
+
+	return maps[i];
+}
+
+/* Count on in an earlier server's maps, if they fit this program. */
+static bool reuse_maps(struct bpfacct *b, const int maps[KEPT_NMAPS],
+		       unsigned int nslots)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+
+	if (!maps || maps[0] < 0)
+		return false;
+	if (bpf_obj_get_info_by_fd(maps[KEPT_SLOTS], &info, &len) ||
+	    info.max_entries != nslots ||
+	    info.value_size != sizeof(struct kslot)) {
+		g_warning("bpf: the counters kept from the previous server "
+			  "have another size (--max-groups changed?): "
+			  "counting starts again in new ones");
+		return false;
+	}
+	for (int i = 0; i < KEPT_NMAPS; i++) {
+		int err = maps[i] < 0 ? -EBADF
+				      : bpf_map__reuse_fd(kept_map(b->skel, i),
+							  maps[i]);
+
+		if (err) {
+			g_warning("bpf: the maps kept from the previous "
+				  "server do not fit (%s): counting starts "
+				  "again in new ones",
+				  g_strerror(-err));
+			return false;
+		}
+	}
+	return true;
+}
+
+static int load(struct bpfacct *b, const int maps[KEPT_NMAPS],
+		unsigned int nslots)
+{
+	int err;
+
+	b->reused = reuse_maps(b, maps, nslots);
+	err = cpuacct_bpf__load(b->skel);
+	if (err && b->reused) {
+		/* maps of another shape (an upgrade): start afresh */
+		g_warning("bpf: cannot load with the kept maps (%s): "
+			  "counting starts again in new ones",
+			  g_strerror(-err));
+		cpuacct_bpf__destroy(b->skel);
+		b->skel = cpuacct_bpf__open();
+		if (!b->skel)
+			return -errno;
+		b->reused = false;
+		return 1; /* the caller sets the new skeleton up again */
+	}
+	return err;
+}
+
 struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
-			     char **why)
+			     const int maps[KEPT_NMAPS], char **why)
 {
 	struct bpfacct *b = g_new0(struct bpfacct, 1);
 	unsigned int n = ncpu * max_groups;
@@ -79,14 +144,18 @@ struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
 
 	libbpf_set_print(libbpf_log);
 	b->skel = cpuacct_bpf__open();
-	if (!b->skel) {
-		*why = why_not("cannot open the program", errno);
-		goto fail;
+	for (int tries = 0; tries < 2; tries++, maps = NULL) {
+		if (!b->skel) {
+			*why = why_not("cannot open the program", errno);
+			goto fail;
+		}
+		b->skel->rodata->ncpu = ncpu;
+		b->skel->rodata->max_groups = max_groups;
+		bpf_map__set_max_entries(b->skel->maps.slots, n);
+		err = load(b, maps, n);
+		if (err != 1)
+			break;
 	}
-	b->skel->rodata->ncpu = ncpu;
-	b->skel->rodata->max_groups = max_groups;
-	bpf_map__set_max_entries(b->skel->maps.slots, n);
-	err = cpuacct_bpf__load(b->skel);
 	if (err) {
 		*why = why_not("cannot load the program", -err);
 		goto fail;
@@ -117,6 +186,26 @@ void bpfacct_close(struct bpfacct *b)
 		munmap(b->slots, b->slots_bytes);
 	cpuacct_bpf__destroy(b->skel);
 	g_free(b);
+}
+
+bool bpfacct_reused(const struct bpfacct *b)
+{
+	return b->reused;
+}
+
+unsigned int bpfacct_kept(const struct bpfacct *b, int maps[KEPT_NMAPS],
+			  int *links, unsigned int max_links)
+{
+	struct bpf_link *all[] = {b->skel->links.on_switch,
+				  b->skel->links.on_timer,
+				  b->skel->links.on_newtask};
+	unsigned int n = 0;
+
+	for (int i = 0; i < KEPT_NMAPS; i++)
+		maps[i] = bpf_map__fd(kept_map(b->skel, i));
+	for (unsigned int i = 0; i < G_N_ELEMENTS(all) && n < max_links; i++)
+		links[n++] = bpf_link__fd(all[i]);
+	return n;
 }
 
 const struct kslot *bpfacct_slots(const struct bpfacct *b)

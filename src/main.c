@@ -1,16 +1,20 @@
 /* main.c - options, mounting, and the lifetime of the daemon. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ctlproto.h"
 #include "ctlsock.h"
 #include "fs.h"
+#include "fuseconn.h"
+#include "holder.h"
 #include "log.h"
 #include "sampler.h"
 
@@ -29,6 +33,8 @@ struct options {
 	char *backend;
 	unsigned int max_groups;
 	char *ctl_group;
+	char *pidfile;
+	int no_restart;
 };
 
 #define OPT(t, field, value)                                                   \
@@ -46,6 +52,8 @@ static const struct fuse_opt option_spec[] = {
     OPT("--backend=%s", backend, 0),
     OPT("--max-groups=%u", max_groups, 0),
     OPT("--ctl-group=%s", ctl_group, 0),
+    OPT("--pidfile=%s", pidfile, 0),
+    OPT("--no-restart", no_restart, 1),
     FUSE_OPT_END};
 
 static void usage(const char *prog)
@@ -83,6 +91,13 @@ static void usage(const char *prog)
 	    "(faster;\n"
 	    "                         files report their length, tasks show\n"
 	    "                         host ids)\n"
+	    "    --pidfile=FILE       write the pid of the process that "
+	    "serves\n"
+	    "                         requests to FILE (again after a "
+	    "restart)\n"
+	    "    --no-restart         serve from this process alone: no "
+	    "holder\n"
+	    "                         keeps the mount through a crash\n"
 	    "    -f                   stay in the foreground, log to stderr\n"
 	    "    -d                   debug: foreground and FUSE tracing\n"
 	    "    -o OPT[,OPT...]      FUSE mount options\n"
@@ -154,8 +169,67 @@ static struct ctlsock *open_ctl(struct sampler *s, const char *mount,
 	return cs;
 }
 
+/* SIGHUP in a server: hand over to the binary now on disk. */
+static struct fuse_session *reload_session;
+static volatile sig_atomic_t reload_asked;
+
+static void on_reload(int sig)
+{
+	(void)sig;
+	reload_asked = 1;
+	if (reload_session)
+		fuse_session_exit(reload_session);
+}
+
+static void quiet_stderr(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
+}
+
+/* A server under a holder: the connection is there already, maybe
+ * served before; the in-kernel counters are handed over to be kept. */
+static int adopt(struct fuse_session *se, struct fs *fs, struct sampler *s,
+		 const struct holder_env *env)
+{
+	int maps[KEPT_NMAPS], links[HOLDER_MAX_LINKS];
+	unsigned int nlinks;
+	int err =
+	    fuseconn_adopt(se, env->fuse_fd, env->init_fd, env->generation > 1);
+
+	if (err) {
+		g_warning("cannot serve the connection: %s", g_strerror(-err));
+		return err;
+	}
+	fs_set_first_fh(fs, (uint64_t)env->generation << 40);
+	nlinks = sampler_kept(s, maps, links, HOLDER_MAX_LINKS);
+	if (nlinks)
+		holder_send_kept(env->sock_fd, maps, links, nlinks);
+	/* no SA_RESTART: the loop's wait must end at the signal */
+	reload_session = se;
+	sigaction(SIGHUP, &(struct sigaction){.sa_handler = on_reload}, NULL);
+	return 0;
+}
+
+static int connect_session(struct fuse_session *se, struct fs *fs,
+			   struct sampler *s, struct fuse_cmdline_opts *cli,
+			   const struct holder_env *env)
+{
+	if (env)
+		return adopt(se, fs, s, env);
+	if (fuse_session_mount(se, cli->mountpoint) != 0)
+		return -EIO;
+	fuse_daemonize(cli->foreground);
+	return 0;
+}
+
 static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
-		 struct sampler *s, const struct options *o)
+		 struct sampler *s, const struct options *o,
+		 const struct holder_env *env)
 {
 	struct fs *fs = fs_new(s, o->cache);
 	struct ctlsock *cs = NULL;
@@ -175,9 +249,8 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 	}
 	if (fuse_set_signal_handlers(se) != 0)
 		goto out_destroy;
-	if (fuse_session_mount(se, cli->mountpoint) != 0)
+	if (connect_session(se, fs, s, cli, env) != 0)
 		goto out_signals;
-	fuse_daemonize(cli->foreground);
 	if (sampler_start(s) != 0) {
 		g_warning("cannot start the sampler");
 		goto out_unmount;
@@ -185,16 +258,69 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 	fs_start(fs, se);
 	cs = open_ctl(s, cli->mountpoint, o);
 	g_message("serving %s", cli->mountpoint);
+	if (env) {
+		holder_send_ready(env->sock_fd);
+		if (!cli->foreground)
+			quiet_stderr();
+	}
 	rc = fuse_session_loop_mt(se, &loop) < 0 ? 1 : 0;
+	if (reload_asked) {
+		sampler_checkpoint(s);
+		rc = HOLDER_EXIT_RESTART;
+	}
 	ctlsock_close(cs);
 	fs_stop(fs);
 out_unmount:
-	fuse_session_unmount(se);
+	if (!env) /* the holder unmounts, when it is time */
+		fuse_session_unmount(se);
 out_signals:
 	fuse_remove_signal_handlers(se);
 out_destroy:
 	fuse_session_destroy(se);
 	fs_free(fs);
+	return rc;
+}
+
+/* The holder's side (holder.h): mount, detach from the shell once the
+ * first server serves, and keep the mount through the servers' lives. */
+static int hold(struct fuse_args *args, struct fuse_cmdline_opts *cli,
+		const struct options *o, char **argv)
+{
+	static const struct fuse_lowlevel_ops none;
+	struct fuse_session *se;
+	struct holder_config hc = {.argv = argv,
+				   .mountpoint = cli->mountpoint,
+				   .foreground = cli->foreground,
+				   .pidfile = o->pidfile};
+	int ready[2] = {-1, -1}, rc;
+	char status = 1;
+
+	se = fuse_session_new(args, &none, sizeof(none), NULL);
+	if (!se || fuse_session_mount(se, cli->mountpoint) != 0) {
+		if (se)
+			fuse_session_destroy(se);
+		return 1;
+	}
+	hc.fuse_fd = fuse_session_fd(se);
+	if (!cli->foreground) {
+		if (pipe2(ready, O_CLOEXEC) != 0)
+			return 1;
+		if (fork() > 0) { /* the shell's child: waits for the server */
+			close(ready[1]);
+			if (read(ready[0], &status, 1) != 1)
+				status = 1;
+			_exit(status);
+		}
+		close(ready[0]);
+		setsid();
+		if (chdir("/") != 0)
+			g_warning("cannot chdir to /: %s", g_strerror(errno));
+	}
+	rc = holder_run(&hc, ready[1]);
+	if (!cli->foreground)
+		quiet_stderr();
+	fuse_session_unmount(se);
+	fuse_session_destroy(se);
 	return rc;
 }
 
@@ -206,6 +332,8 @@ int main(int argc, char **argv)
 	enum sampler_backend backend;
 	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;
+	struct holder_env env;
+	bool served; /* by this process under a holder */
 	struct sampler *s;
 	int err = 0, rc = 1;
 
@@ -237,13 +365,28 @@ int main(int argc, char **argv)
 	}
 	log_setup(!cli.foreground, cli.debug);
 	fuse_opt_add_arg(&args, MOUNT_OPTIONS);
+	if (o.pidfile && o.pidfile[0] != '/') { /* the holder leaves the cwd */
+		char *abs = g_canonicalize_filename(o.pidfile, NULL);
+
+		free(o.pidfile);
+		o.pidfile = strdup(abs);
+		g_free(abs);
+	}
+	served = holder_env_parse(&env);
+	if (!served && !o.no_restart) {
+		rc = hold(&args, &cli, &o, argv);
+		goto out;
+	}
 	cfg = (struct sampler_config){.backend = backend,
 				      .max_groups = o.max_groups,
 				      .interval_ms = o.interval_ms,
 				      .perf_period_us = o.perf_period_us,
 				      .use_perf = !o.no_perf,
 				      .use_taskstats = !o.no_taskstats,
-				      .history_len = o.history_len * 1024};
+				      .history_len = o.history_len * 1024,
+				      .state_fd = env.state_fd,
+				      .defer_restore = env.handover};
+	memcpy(cfg.kept_maps, env.maps, sizeof(cfg.kept_maps));
 	history_set_wall_offset(g_get_real_time() * 1000 - sampler_now_ns());
 	s = sampler_new(&cfg, &err);
 	if (!s && err == -ENOTSUP) {
@@ -263,12 +406,23 @@ int main(int argc, char **argv)
 		    !strcmp(sampler_backend_name(s), "bpf") && !o.cache ? 100
 									: 40;
 	sampler_set_interval(s, o.interval_ms);
-	rc = serve(&args, &cli, s, &o);
+	if (served) /* detached already: nothing of what follows forks */
+		sampler_open_perf(s);
+	if (served && env.handover) {
+		if (!holder_wait_go(env.sock_fd)) {
+			rc = 0; /* the reload was called off */
+			goto out_sampler;
+		}
+		sampler_restore(s);
+	}
+	rc = serve(&args, &cli, s, &o, served ? &env : NULL);
+out_sampler:
 	sampler_free(s);
 out:
 	free(cli.mountpoint);
 	free(o.backend);
 	free(o.ctl_group);
+	free(o.pidfile);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -11,6 +11,8 @@
 #include "evqueue.h"
 #include "members.h"
 #include "sampler.h"
+#include "stash.h"
+#include "state.h"
 #include "taskstats.h"
 #ifdef HAVE_BPF
 #include "bpfacct.h"
@@ -42,7 +44,27 @@ struct sampler {
 	GThread *thread;
 	sampler_publish_fn on_publish;
 	void *on_publish_data;
+	/* The checkpoint (state.h), if a holder keeps one: the shape of
+	 * the tree and membership it last saved, and when. */
+	uint64_t saved_root_gen;
+	int64_t saved_ns;
+	int64_t save_cost_ns; /* what the last save took */
+	bool save_pending;
+	bool perf_opened;
 };
+
+/* When to save (state.h). After a write (mkdir, a move, a flag): at
+ * once, unless saves come so often that they would take more than a
+ * tenth of the time, then as soon as they would not (a mkdir storm costs
+ * a checkpoint per batch, not per mkdir). Forks and exits need none: a
+ * new server puts a task it does not know where its parent is, or where
+ * the kernel's counters say. Counters alone: with in-kernel counters any
+ * checkpoint gives them back exactly (its counters and the slot counts
+ * they include go together), so only the history is at stake; otherwise
+ * after each pass, since what exited since the last one is lost in a
+ * crash. */
+#define SAVE_COUNTERS_BPF_NS (10 * 1000000000LL)
+#define SAVE_COST_SHARE 10
 
 int64_t sampler_now_ns(void)
 {
@@ -238,6 +260,48 @@ static void serve_sync(struct sampler *s)
 	g_mutex_unlock(&s->engine_lock);
 }
 
+static void save_now(struct sampler *s, int64_t now)
+{
+	g_autoptr(GByteArray) bytes = state_save(s->engine);
+	int err = stash_write(s->cfg.state_fd, bytes->data, bytes->len);
+
+	if (err)
+		g_warning("state: cannot save: %s", g_strerror(-err));
+	s->saved_root_gen = group_root(engine_tree(s->engine))->gen;
+	s->saved_ns = sampler_now_ns();
+	s->save_cost_ns = s->saved_ns - now;
+	s->save_pending = false;
+}
+
+/* When a pending save may run. */
+static int64_t save_due(const struct sampler *s)
+{
+	return s->saved_ns + SAVE_COST_SHARE * s->save_cost_ns;
+}
+
+/* Under the engine lock, after a change or a pass: save if due. */
+static void maybe_save(struct sampler *s, bool pass)
+{
+	int64_t now = sampler_now_ns(), since = now - s->saved_ns;
+	bool counted =
+	    group_root(engine_tree(s->engine))->gen != s->saved_root_gen;
+
+	if (s->cfg.state_fd < 0)
+		return;
+	if (s->save_pending && now >= save_due(s))
+		save_now(s, now);
+	else if (pass && counted && (!s->bpf || since >= SAVE_COUNTERS_BPF_NS))
+		save_now(s, now);
+}
+
+void sampler_checkpoint(struct sampler *s)
+{
+	g_mutex_lock(&s->engine_lock);
+	if (s->cfg.state_fd >= 0)
+		save_now(s, sampler_now_ns());
+	g_mutex_unlock(&s->engine_lock);
+}
+
 struct engine *sampler_lock(struct sampler *s)
 {
 	g_mutex_lock(&s->engine_lock);
@@ -247,7 +311,24 @@ struct engine *sampler_lock(struct sampler *s)
 void sampler_unlock(struct sampler *s)
 {
 	publish(s);
+	s->save_pending = true; /* a write changed something */
+	maybe_save(s, false);
 	g_mutex_unlock(&s->engine_lock);
+}
+
+/* ms until a pending save is due (for poll), or -1. */
+static int save_timeout_ms(struct sampler *s)
+{
+	int64_t left;
+	int ms = -1;
+
+	g_mutex_lock(&s->engine_lock);
+	if (s->save_pending && s->cfg.state_fd >= 0) {
+		left = save_due(s) - sampler_now_ns();
+		ms = left > 0 ? (int)(left / 1000000) + 1 : 0;
+	}
+	g_mutex_unlock(&s->engine_lock);
+	return ms;
 }
 
 bool sampler_members(struct sampler *s, unsigned int gid, GArray **tids,
@@ -351,7 +432,7 @@ static int open_bpf(struct sampler *s)
 
 	if (s->cfg.backend != BACKEND_AUTO && s->cfg.backend != BACKEND_BPF)
 		return 0;
-	s->bpf = bpfacct_open(tree->ncpu, kmax, &why);
+	s->bpf = bpfacct_open(tree->ncpu, kmax, s->cfg.kept_maps, &why);
 	if (!s->bpf) {
 		if (s->cfg.backend == BACKEND_BPF) {
 			g_warning("bpf backend: %s", why);
@@ -382,6 +463,74 @@ static int open_bpf(struct sampler *s)
 }
 #endif
 
+unsigned int sampler_kept(struct sampler *s, int maps[KEPT_NMAPS], int *links,
+			  unsigned int max_links)
+{
+#ifdef HAVE_BPF
+	if (s->bpf)
+		return bpfacct_kept(s->bpf, maps, links, max_links);
+#endif
+	(void)s, (void)maps, (void)links, (void)max_links;
+	return 0;
+}
+
+static bool kernel_kept(struct sampler *s)
+{
+#ifdef HAVE_BPF
+	return s->bpf && bpfacct_reused(s->bpf);
+#else
+	(void)s;
+	return false;
+#endif
+}
+
+/* What the last server left, if it can be used. */
+static struct saved_state *load_state(struct sampler *s)
+{
+	g_autoptr(GBytes) bytes = NULL;
+	int err;
+
+	if (s->cfg.state_fd < 0)
+		return NULL;
+	bytes = stash_read(s->cfg.state_fd, &err);
+	if (!bytes)
+		return NULL;
+	return state_parse(bytes, procfs_possible_cpus(), s->cfg.history_len);
+}
+
+/* After the scan found the tasks. */
+static void apply_state(struct sampler *s, const struct saved_state *st)
+{
+	struct group_tree *tree = engine_tree(s->engine);
+
+	if (!st || !state_apply_groups(st, s->engine, kernel_kept(s)))
+		return;
+	state_apply_members(st, s->engine, kernel_kept(s));
+	g_message("state: %u groups back, counting on %s",
+		  tree->by_id->len - tree->free_ids.length,
+		  kernel_kept(s) ? "from the kernel's counters"
+				 : "from the tasks' clocks");
+}
+
+static void sampler_restore_from(struct sampler *s,
+				 const struct saved_state *st)
+{
+	g_mutex_lock(&s->engine_lock);
+	apply_state(s, st);
+	publish(s);
+	if (s->cfg.state_fd >= 0)
+		save_now(s, sampler_now_ns());
+	g_mutex_unlock(&s->engine_lock);
+}
+
+void sampler_restore(struct sampler *s)
+{
+	struct saved_state *st = load_state(s);
+
+	sampler_restore_from(s, st);
+	state_free(st);
+}
+
 bool sampler_can_bpf(void)
 {
 #ifdef HAVE_BPF
@@ -411,6 +560,7 @@ const char *sampler_backend_name(const struct sampler *s)
 struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 {
 	struct sampler *s = g_new0(struct sampler, 1);
+	struct saved_state *st;
 
 	s->cfg = *cfg;
 	s->timer_fd = s->stop_fd = s->sync_fd = -1;
@@ -433,14 +583,25 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 	s->engine = engine_new(&engine_procfs_sources, procfs_possible_cpus(),
 			       cfg->history_len, false);
 	engine_set_drain(s->engine, drain_all, s);
+	/* a reload's state is saved only once we are prepared, and with
+	 * the maps counting on in the meantime */
+	st = cfg->defer_restore ? NULL : load_state(s);
+	if (!st && !cfg->defer_restore) /* memberships of unknown groups */
+		for (int i = 0; i < KEPT_NMAPS; i++)
+			s->cfg.kept_maps[i] = -1;
 	*err = open_bpf(s);
 	if (*err) {
+		state_free(st);
 		sampler_free(s);
 		return NULL;
 	}
 	open_taskstats(s);
 	engine_scan(s->engine);
-	publish(s);
+	if (!cfg->defer_restore)
+		sampler_restore_from(s, st);
+	else
+		publish(s);
+	state_free(st);
 	return s;
 }
 
@@ -491,6 +652,14 @@ static void take_events(struct sampler *s, struct pollfd *events)
 	events->events = s->bpf && s->ev_seq != before ? 0 : POLLIN;
 }
 
+/* poll's timeout for the nearer of two (-1: none). */
+static int min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	return b < 0 ? a : MIN(a, b);
+}
+
 static gpointer sampler_main(gpointer data)
 {
 	struct sampler *s = data;
@@ -501,7 +670,9 @@ static gpointer sampler_main(gpointer data)
 	int rc;
 
 	for (;;) {
-		rc = poll(fds, n, fds[FD_EVENTS].events ? -1 : EVENT_BATCH_MS);
+		rc = poll(fds, n,
+			  min_timeout(fds[FD_EVENTS].events ? -1 : EVENT_BATCH_MS,
+				      save_timeout_ms(s)));
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (fds[FD_STOP].revents)
@@ -518,12 +689,15 @@ static gpointer sampler_main(gpointer data)
 		else if (events)
 			take_events(s, &fds[FD_EVENTS]);
 		if (!pass) {
+			maybe_save(s, false);
 			g_mutex_unlock(&s->engine_lock);
 			continue;
 		}
 		fds[FD_EVENTS].events = POLLIN;
 		engine_pass(s->engine, sampler_now_ns(), false);
-		sampler_unlock(s);
+		publish(s);
+		maybe_save(s, true);
+		g_mutex_unlock(&s->engine_lock);
 	}
 	return NULL;
 }
@@ -533,11 +707,14 @@ void sampler_set_interval(struct sampler *s, unsigned int interval_ms)
 	s->cfg.interval_ms = interval_ms;
 }
 
-int sampler_start(struct sampler *s)
+void sampler_open_perf(struct sampler *s)
 {
-	/* perf rings are not inherited by fork, so they are opened here,
-	 * after the daemon has detached */
 	g_mutex_lock(&s->engine_lock);
+	if (s->perf_opened) {
+		g_mutex_unlock(&s->engine_lock);
+		return;
+	}
+	s->perf_opened = true;
 	open_perf(s);
 	engine_set_have_samples(s->engine, s->perf != NULL);
 	engine_set_have_runtime(s->engine, s->runtime || s->bpf);
@@ -546,7 +723,15 @@ int sampler_start(struct sampler *s)
 	if (s->runtime)
 		engine_runtime_lost(s->engine);
 	g_mutex_unlock(&s->engine_lock);
+}
+
+int sampler_start(struct sampler *s)
+{
+	sampler_open_perf(s);
 	g_message("counting with the %s backend", sampler_backend_name(s));
+	engine_set_have_runtime(s->engine, s->runtime || s->bpf);
+	/* the tasks found before the records began: what their runtime is
+	 * now, should records ever be lost */
 	s->timer_fd = open_timer(s->cfg.interval_ms);
 	if (s->timer_fd < 0)
 		return s->timer_fd;
