@@ -146,6 +146,23 @@ cleanup_leftovers
 stage memcheck 900 bash "$top/tests/integration/memcheck.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
+# crashes, reloads, a damaged state: 30 SIGKILLs with the default backend,
+# fewer with each fallback and under the sanitizers
+stage restart 600 bash "$top/tests/integration/restart.sh" \
+	"$plain/src/cpuacctfs"
+grep -E '^# (pause|busy)' "$work/restart.log" || true
+cleanup_leftovers
+for b in tracepoint clock; do
+	stage "restart-$b" 300 env RESTART_KILLS=8 \
+		bash "$top/tests/integration/restart.sh" "$plain/src/cpuacctfs" \
+		--backend=$b
+	grep -E '^# (pause|busy)' "$work/restart-$b.log" || true
+	cleanup_leftovers
+done
+stage restart-asan 300 env RESTART_KILLS=5 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	bash "$top/tests/integration/restart.sh" "$asan/src/cpuacctfs"
+cleanup_leftovers
 stage containers 600 bash "$top/tests/containers/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
@@ -160,6 +177,13 @@ for b in bpf tracepoint; do
 		"$work/accuracy-$b.log" || true
 	cleanup_leftovers
 done
+# the workloads again while the server is SIGKILLed every 2 s (issue 11)
+stage accuracy-kills 1200 env ACC_LABEL=accuracy-kills ACC_BACKEND=bpf \
+	ACC_KILLS=30 ACC_KILL_EVERY=2 bash "$top/tests/accuracy/gate.sh" "$plain/src/cpuacctfs" \
+	"$plain/tests/accuracy/burn"
+grep -E '^# attempt [0-9]: (killer|[a-z]+ +cpuacct.usage )' \
+	"$work/accuracy-kills.log" || true
+cleanup_leftovers
 stage bench 600 sh -c "BENCH_QUICK=1 bash '$top/tests/bench/run.sh' \
 	'$plain/src/cpuacctfs' '$plain/tests/bench/readbench' && \
 	BENCH_QUICK=1 bash '$top/tests/bench/observer.sh' '$plain/src/cpuacctfs' \

@@ -18,6 +18,10 @@
 #   ACC_SETTLE=0.15           wait before the final reads; the targets hold
 #                             for the default, a longer wait only helps to
 #                             tell staleness from lost time
+#   ACC_KILLS=30              SIGKILL the serving process this many times,
+#   ACC_KILL_EVERY=2          this many seconds apart, while the workloads
+#                             run (issue 11: the holder starts it again and
+#                             the counts must come through)
 #   ACC_SELFTEST=1            no daemon: the "cpuacctfs" side reads the very
 #                             same kernel group (zero deviation expected);
 #                             validates the harness itself
@@ -807,9 +811,10 @@ wl_stopped() {
 	pid=$BURN_PID
 	release "$BURN_FD"
 	sleep 1
-	kill -STOP "$DAEMON_PID"
+	server=$(server_pid)
+	kill -STOP "$server"
 	sleep 4
-	kill -CONT "$DAEMON_PID"
+	kill -CONT "$server"
 	reap "$wl" "$pid" || return
 	sleep "$SETTLE"
 	final_checks "$wl" "$g" 0.5 3 2
@@ -831,11 +836,32 @@ start_watchdog() {
 	WATCHDOG_PID=$!
 }
 
+# The process that serves (the one started holds the mount, holder.h).
+server_pid() {
+	cat "$TMP/server.pid" 2>/dev/null || echo "$DAEMON_PID"
+}
+
+# ACC_KILLS SIGKILLs of the server, ACC_KILL_EVERY s apart, in the
+# background; what it did goes to $TMP/kills.
+start_killer() {
+	local kills=${ACC_KILLS:-0} every=${ACC_KILL_EVERY:-2}
+	((kills > 0)) || return 0
+	(
+		for ((k = 0; k < kills; k++)); do
+			sleep "$every"
+			kill -KILL "$(server_pid)" 2>/dev/null &&
+				echo kill >>"$TMP/kills"
+		done
+	) &
+	KILLER_PID=$!
+}
+
 mount_daemon() {
 	local i
 
 	MNT=$(mktemp -d /tmp/cpuacctfs-acc.XXXXXX) || return 1
-	"$DAEMON" -f "${DAEMON_ARGS[@]}" "$MNT" >"$TMP/daemon.log" 2>&1 &
+	"$DAEMON" -f --pidfile="$TMP/server.pid" "${DAEMON_ARGS[@]}" "$MNT" \
+		>"$TMP/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	start_watchdog
 	for ((i = 0; i < 100; i++)); do
@@ -878,6 +904,7 @@ cleanup() {
 
 	((CLEANED)) && return
 	CLEANED=1
+	[[ -n ${KILLER_PID:-} ]] && kill "$KILLER_PID" 2>/dev/null
 	for fd in "${FDS[@]}"; do
 		exec {fd}>&- 2>/dev/null
 	done
@@ -988,6 +1015,7 @@ elif ! mount_daemon; then
 	exit 1
 else
 	BACKEND=$(logged_backend)
+	start_killer
 fi
 [[ $BACKEND == bpf || $BACKEND == kernel ]] && EXACT=1
 diag "backend: ${BACKEND:-unknown} (targets: $( ((EXACT)) && echo exact ||
@@ -1010,4 +1038,8 @@ for wl in $ONLY; do
 		;;
 	esac
 done
+if [[ -n ${KILLER_PID:-} ]]; then
+	kill "$KILLER_PID" 2>/dev/null
+	diag "killer: $(wc -l <"$TMP/kills" 2>/dev/null || echo 0) SIGKILLs of the server, ${ACC_KILL_EVERY:-2} s apart"
+fi
 exit 0

@@ -37,7 +37,8 @@ trap cleanup EXIT INT TERM
 valgrind -q --log-file="$work/vg.log" --leak-check=full \
 	--suppressions="$here/libbpf.supp" \
 	--errors-for-leak-kinds=definite --show-leak-kinds=definite \
-	--track-fds=no "$daemon" -f "$@" "$mnt" 2>"$work/daemon.log" &
+	--track-fds=no "$daemon" -f --no-restart "$@" "$mnt" \
+	2>"$work/daemon.log" &
 vpid=$!
 for _ in $(seq 300); do [ -e "$mnt/cpuacct.usage" ] && break; sleep 0.1; done
 if [ ! -e "$mnt/cpuacct.usage" ]; then

@@ -1,6 +1,8 @@
 #!/bin/bash
-# The daemon's lifetime: SIGINT, SIGTERM, SIGHUP and fusermount3 -u each
-# unmount it and make it exit 0, in the foreground and daemonized.
+# The daemon's lifetime: SIGINT, SIGTERM and fusermount3 -u each unmount
+# it and make it exit 0, in the foreground and daemonized; SIGHUP reloads
+# (a new server, the mount and its groups kept), except with --no-restart,
+# where it stops like the others.
 # usage: signals.sh DAEMON
 set -u
 daemon=$1
@@ -25,7 +27,7 @@ wait_mount() {
 	return 1
 }
 
-for how in INT TERM HUP unmount; do
+for how in INT TERM unmount; do
 	"$daemon" -f "$mnt" 2>/dev/null &
 	pid=$!
 	wait_mount || { result FAIL "foreground, $how" "never mounted"; kill $pid; continue; }
@@ -39,9 +41,54 @@ for how in INT TERM HUP unmount; do
 	fi
 done
 
+# --no-restart: one process, and SIGHUP stops it as libfuse does
+"$daemon" -f --no-restart "$mnt" 2>/dev/null &
+pid=$!
+if wait_mount; then
+	kill -HUP $pid
+	wait $pid
+	rc=$?
+	[ $rc -eq 0 ] && ! mounted &&
+		result OK "--no-restart, HUP: unmounted, exit 0" ||
+		result FAIL "--no-restart, HUP" "exit $rc"
+else
+	result FAIL "--no-restart: mounts"
+	kill $pid
+fi
+
+# SIGHUP to the holder: the binary on disk serves on, with the tree
+"$daemon" -f --pidfile="$mnt.pid" "$mnt" 2>/dev/null &
+pid=$!
+if wait_mount && mkdir "$mnt/kept"; then
+	old=$(cat "$mnt.pid")
+	kill -HUP $pid
+	for _ in $(seq 100); do
+		new=$(cat "$mnt.pid" 2>/dev/null)
+		[ -n "$new" ] && [ "$new" != "$old" ] && break
+		sleep 0.05
+	done
+	if [ "$new" != "$old" ] && kill -0 $pid && [ -d "$mnt/kept" ] &&
+		! kill -0 "$old" 2>/dev/null; then
+		result OK "foreground, HUP: reloaded (server $old -> $new), tree kept"
+	else
+		result FAIL "foreground, HUP: reloaded" "server $old -> $new"
+	fi
+	rmdir "$mnt/kept"
+	# stopping the server itself is a deliberate stop too
+	kill -TERM "$new"
+	wait $pid
+	rc=$?
+	[ $rc -eq 0 ] && ! mounted && [ ! -e "$mnt.pid" ] &&
+		result OK "TERM to the server: unmounted, exit 0, no pid file" ||
+		result FAIL "TERM to the server" "exit $rc"
+else
+	result FAIL "foreground, HUP: mounts"
+	kill $pid
+fi
+
 # daemonized: the process that serves is not our child
 "$daemon" "$mnt" 2>/dev/null
-wait_mount && pid=$(pgrep -f "$daemon $mnt" | head -n 1)
+wait_mount && pid=$(pgrep -o -f "$daemon $mnt")
 if [ -z "${pid:-}" ]; then
 	result FAIL "daemonized: mounts and keeps serving"
 else
@@ -50,6 +97,16 @@ else
 		echo $$ >"$mnt/cgroup.procs" && rmdir "$mnt/g" &&
 		result OK "daemonized: serves mkdir, moves, reads" ||
 		result FAIL "daemonized: serves mkdir, moves, reads"
+	# the server dies; the daemonized holder starts another
+	mkdir "$mnt/kept"
+	kill -KILL "$(pgrep -P "$pid")"
+	if cat "$mnt/cpuacct.usage" >/dev/null && [ -d "$mnt/kept" ] &&
+		kill -0 "$pid"; then
+		result OK "daemonized: a SIGKILLed server is replaced, tree kept"
+	else
+		result FAIL "daemonized: a SIGKILLed server is replaced, tree kept"
+	fi
+	rmdir "$mnt/kept"
 	kill -TERM "$pid"
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	if ! kill -0 "$pid" 2>/dev/null && ! mounted; then
