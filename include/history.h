@@ -95,6 +95,20 @@ size_t history_len(struct history *h, enum hist_tier tier);
 int history_query(struct history *h, int64_t first_end, int64_t until,
 		  int64_t step, GArray *rows, int64_t *oldest, int64_t *res);
 
+/* Append h's whole content (every tier, the resets, the bases, the last
+ * pass) to out, in a form history_load reads back. Fixed-width little
+ * endian; the caller's state format carries the version. */
+void history_save(struct history *h, GByteArray *out);
+/* Replace h's content with what history_save wrote at *pos in buf (len
+ * bytes in all); *pos moves past it. 0, or -EINVAL when the bytes are
+ * not a valid history (truncated, inconsistent lengths, times out of
+ * order or below 0): h is then left empty, as new, and *pos unchanged.
+ * h must have been made with history_new of the same byte budget or
+ * larger; records beyond what h's budget holds are dropped oldest
+ * first, as pushes would. */
+int history_load(struct history *h, const uint8_t *buf, size_t len,
+		 size_t *pos);
+
 /* Rate arithmetic shared with clients: what a counter grew from a to b
  * when it may have been reset in between (then b is what it grew since
  * the reset). */
@@ -103,8 +117,6 @@ static inline uint64_t hist_growth(uint64_t a, uint64_t b)
 	return b >= a ? b - a : b;
 }
 
-void history_save(struct history *h, GByteArray *out);
-int history_load(struct history *h, const uint8_t *buf, size_t len, size_t *pos);
 typedef struct history history_t;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(history_t, history_unref)
 

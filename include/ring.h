@@ -37,6 +37,9 @@ void ring_clear(struct ring *ring);
 
 bool ring_latest(const struct ring *ring, struct ring_rec *out);
 bool ring_oldest(const struct ring *ring, struct ring_rec *out);
+/* The record at logical position pos (0 = oldest), so a caller can copy
+ * the ring out in order; false when pos >= ring_len. */
+bool ring_nth(const struct ring *ring, size_t pos, struct ring_rec *out);
 /* Bytes allocated for the ring now. */
 size_t ring_bytes(const struct ring *ring);
 /* Newest record with t_ns <= t; false if all are newer or empty. */

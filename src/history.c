@@ -659,6 +659,422 @@ int history_query(struct history *h, int64_t first_end, int64_t until,
 	g_mutex_unlock(&h->lock);
 	return err;
 }
-/* TEMP STUB */
-void history_save(struct history *h, GByteArray *out) { (void)h; (void)out; }
-int history_load(struct history *h, const uint8_t *buf, size_t len, size_t *pos) { (void)h; (void)buf; (void)len; (void)pos; return 0; }
+
+/* ---- checkpoint ----
+ *
+ * Layout, all fixed-width little endian: seen_ns, base[3], cur[3], the
+ * resets (count, then time and base), the recent records oldest first
+ * (count, then points), then per tier: has_tail, tail, last and the
+ * blocks (count, then first, n, len and len data bytes). The caller's
+ * state format carries the version. Loading trusts nothing: every count
+ * is checked against the bytes left before anything is allocated, and a
+ * block's data is decoded in full, so a lookup never walks off its end.
+ */
+
+#define POINT_BYTES 32
+#define RESET_BYTES 16
+#define RESETS_MAX 64
+
+static void put_u8(GByteArray *out, uint8_t v)
+{
+	g_byte_array_append(out, &v, 1);
+}
+
+static void put_u16(GByteArray *out, uint16_t v)
+{
+	v = GUINT16_TO_LE(v);
+	g_byte_array_append(out, (const guint8 *)&v, sizeof(v));
+}
+
+static void put_u32(GByteArray *out, uint32_t v)
+{
+	v = GUINT32_TO_LE(v);
+	g_byte_array_append(out, (const guint8 *)&v, sizeof(v));
+}
+
+static void put_u64(GByteArray *out, uint64_t v)
+{
+	v = GUINT64_TO_LE(v);
+	g_byte_array_append(out, (const guint8 *)&v, sizeof(v));
+}
+
+static void put_i64(GByteArray *out, int64_t v)
+{
+	put_u64(out, (uint64_t)v);
+}
+
+static void put_point(GByteArray *out, const struct hist_point *p)
+{
+	put_i64(out, p->t_ns);
+	put_u64(out, p->usage_ns);
+	put_u64(out, p->user_ns);
+	put_u64(out, p->sys_ns);
+}
+
+static void save_resets(const struct history *h, GByteArray *out)
+{
+	unsigned int n = h->resets ? h->resets->len : 0;
+
+	put_u32(out, n);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct reset *r =
+		    &g_array_index(h->resets, struct reset, i);
+
+		put_i64(out, r->t_ns);
+		put_u64(out, r->base);
+	}
+}
+
+static void save_recent(const struct history *h, GByteArray *out)
+{
+	size_t n = ring_len(h->recent);
+	struct ring_rec r;
+	struct hist_point p;
+
+	put_u32(out, n);
+	for (size_t i = 0; ring_nth(h->recent, i, &r); i++) {
+		to_point(&r, &p);
+		put_point(out, &p);
+	}
+}
+
+static void save_tier(const struct tier *tr, GByteArray *out)
+{
+	put_u8(out, tr->has_tail);
+	put_point(out, &tr->tail);
+	put_point(out, &tr->last);
+	put_u32(out, tr->blocks->len);
+	for (unsigned int i = 0; i < tr->blocks->len; i++) {
+		const struct block *b = tr->blocks->pdata[i];
+
+		put_point(out, &b->first);
+		put_u16(out, b->n);
+		put_u16(out, b->len);
+		g_byte_array_append(out, b->data, b->len);
+	}
+}
+
+void history_save(struct history *h, GByteArray *out)
+{
+	g_mutex_lock(&h->lock);
+	put_i64(out, h->seen_ns);
+	for (int i = 0; i < 3; i++)
+		put_u64(out, h->base[i]);
+	for (int i = 0; i < 3; i++)
+		put_u64(out, h->cur[i]);
+	save_resets(h, out);
+	save_recent(h, out);
+	save_tier(&h->tiers[0], out);
+	save_tier(&h->tiers[1], out);
+	g_mutex_unlock(&h->lock);
+}
+
+/* Reads fixed-width fields; the first short read makes it bad, and
+ * every read after that gives 0, so callers check once at the end of a
+ * run of fields instead of after each. */
+struct reader {
+	const uint8_t *buf;
+	size_t len;
+	size_t pos;
+	bool bad;
+};
+
+static const uint8_t *get_bytes(struct reader *rd, size_t n)
+{
+	const uint8_t *p;
+
+	if (rd->bad || n > rd->len - rd->pos) {
+		rd->bad = true;
+		return NULL;
+	}
+	p = rd->buf + rd->pos;
+	rd->pos += n;
+	return p;
+}
+
+static uint64_t get_le(struct reader *rd, size_t n)
+{
+	const uint8_t *p = get_bytes(rd, n);
+	uint64_t v = 0;
+
+	for (size_t i = 0; p && i < n; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static size_t left(const struct reader *rd)
+{
+	return rd->bad ? 0 : rd->len - rd->pos;
+}
+
+static void get_point(struct reader *rd, struct hist_point *p)
+{
+	p->t_ns = (int64_t)get_le(rd, 8);
+	p->usage_ns = get_le(rd, 8);
+	p->user_ns = get_le(rd, 8);
+	p->sys_ns = get_le(rd, 8);
+}
+
+/* A count of items of at least min bytes each: never more than the
+ * bytes left can hold, so a corrupt count cannot make us loop or
+ * allocate for long. */
+static bool get_count(struct reader *rd, size_t min, uint32_t *n)
+{
+	*n = (uint32_t)get_le(rd, 4);
+	return !rd->bad && *n <= left(rd) / min;
+}
+
+static int64_t last_reset_t(const struct history *h)
+{
+	return g_array_index(h->resets, struct reset, h->resets->len - 1).t_ns;
+}
+
+static int load_resets(struct history *h, struct reader *rd)
+{
+	uint32_t n;
+
+	if (!get_count(rd, RESET_BYTES, &n))
+		return -EINVAL;
+	if (n)
+		h->resets = g_array_sized_new(
+		    FALSE, FALSE, sizeof(struct reset), MIN(n, RESETS_MAX));
+	for (uint32_t i = 0; i < n; i++) {
+		struct reset r;
+
+		r.t_ns = (int64_t)get_le(rd, 8);
+		r.base = get_le(rd, 8);
+		/* history_reset merges two resets of one pass */
+		if (i && r.t_ns <= last_reset_t(h))
+			return -EINVAL;
+		g_array_append_val(h->resets, r);
+		/* as history_reset keeps them */
+		if (h->resets->len > RESETS_MAX)
+			g_array_remove_index(h->resets, 0);
+	}
+	return 0;
+}
+
+static int load_recent(struct history *h, struct reader *rd)
+{
+	int64_t prev_t = -1;
+	struct hist_point p;
+	uint32_t n;
+
+	if (!get_count(rd, POINT_BYTES, &n))
+		return -EINVAL;
+	for (uint32_t i = 0; i < n; i++) {
+		struct ring_rec r;
+
+		get_point(rd, &p);
+		/* ring_push would merge equal times and drop older ones;
+		 * below 0 is no CLOCK_MONOTONIC time, and would let the
+		 * queries' time differences overflow */
+		if (p.t_ns <= prev_t)
+			return -EINVAL;
+		r = (struct ring_rec){p.t_ns, p.usage_ns, p.user_ns, p.sys_ns};
+		ring_push(h->recent, &r);
+		prev_t = p.t_ns;
+	}
+	return 0;
+}
+
+/* get_leb, but it stops at end instead of reading on, and refuses more
+ * than 64 bits. */
+static size_t get_leb_within(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	size_t n = 0;
+
+	*v = 0;
+	while (p + n < end && n < 10) {
+		*v |= (uint64_t)(p[n] & 0x7f) << (7 * n);
+		if (!(p[n++] & 0x80))
+			return n;
+	}
+	return 0;
+}
+
+/* A record's time as cursor_peek computes it from its truncated time
+ * q0; false when that would overflow (only corrupt data gets there). */
+static bool rec_time(const struct block *b, uint64_t q0, int64_t *t)
+{
+	uint64_t units = q0 - q_t(b->first.t_ns);
+
+	return units <= INT64_MAX / US &&
+	       !__builtin_add_overflow(b->first.t_ns, (int64_t)units * US, t);
+}
+
+/* Decode a block as tier_at will: exactly n records in exactly len
+ * bytes, times not going back. q: the truncated values of its last
+ * record, *last_t its time. */
+static bool block_valid(const struct block *b, uint64_t q[4], int64_t *last_t)
+{
+	const uint8_t *p = b->data, *end = b->data + b->len;
+	int64_t t = b->first.t_ns, next;
+
+	q[0] = q_t(b->first.t_ns);
+	q[1] = q_v(b->first.usage_ns);
+	q[2] = q_v(b->first.user_ns);
+	q[3] = q_v(b->first.sys_ns);
+	for (unsigned int i = 0; i < b->n; i++) {
+		for (int j = 0; j < 4; j++) {
+			uint64_t d;
+			size_t k = get_leb_within(p, end, &d);
+
+			if (!k)
+				return false;
+			p += k;
+			q[j] += d;
+		}
+		if (!rec_time(b, q[0], &next) || next < t)
+			return false;
+		t = next;
+	}
+	*last_t = t;
+	return p == end;
+}
+
+/* The capacity block_append would have grown to for len bytes, so the
+ * byte count (and later appends) match the saved history's. */
+static uint16_t block_cap(size_t len)
+{
+	size_t cap = BLOCK_FIRST;
+
+	if (!len)
+		return 0;
+	while (cap < len)
+		cap *= 2;
+	return cap;
+}
+
+static struct block *load_block(struct reader *rd)
+{
+	struct block *b = g_new0(struct block, 1);
+	const uint8_t *data;
+
+	get_point(rd, &b->first);
+	b->n = (uint16_t)get_le(rd, 2);
+	b->len = (uint16_t)get_le(rd, 2);
+	data = b->len <= BLOCK_MAX ? get_bytes(rd, b->len) : NULL;
+	if (!data || rd->bad) {
+		g_free(b);
+		return NULL;
+	}
+	b->cap = block_cap(b->len);
+	if (b->cap) {
+		b->data = g_malloc(b->cap);
+		memcpy(b->data, data, b->len);
+	}
+	return b;
+}
+
+static bool q_equal(const struct hist_point *p, const uint64_t q[4])
+{
+	return q[0] == q_t(p->t_ns) && q[1] == q_v(p->usage_ns) &&
+	       q[2] == q_v(p->user_ns) && q[3] == q_v(p->sys_ns);
+}
+
+/* Add one block from rd to tr; *prev_t: the previous block's last time
+ * (0 before the first: no time is below it), moved to this one's. */
+static int load_tier_block(struct tier *tr, struct reader *rd,
+			   uint64_t lastq[4], int64_t *prev_t)
+{
+	struct block *b = load_block(rd);
+
+	if (!b)
+		return -EINVAL;
+	if (b->first.t_ns < *prev_t || !block_valid(b, lastq, prev_t)) {
+		block_free(b);
+		return -EINVAL;
+	}
+	g_ptr_array_add(tr->blocks, b);
+	tr->bytes += block_bytes(b);
+	/* as tier_commit does: a smaller budget than the saved one keeps
+	 * the newest blocks, and memory never goes over it meanwhile */
+	while (tr->bytes > tr->budget && tr->blocks->len > 1)
+		tier_drop_oldest(tr);
+	return 0;
+}
+
+static int load_tier(struct tier *tr, struct reader *rd)
+{
+	int64_t prev_t = 0;
+	uint64_t lastq[4];
+	uint8_t has_tail = (uint8_t)get_le(rd, 1);
+	uint32_t n;
+
+	get_point(rd, &tr->tail);
+	get_point(rd, &tr->last);
+	if (has_tail > 1 || !get_count(rd, POINT_BYTES + 4, &n))
+		return -EINVAL;
+	tr->has_tail = has_tail;
+	for (uint32_t i = 0; i < n; i++)
+		if (load_tier_block(tr, rd, lastq, &prev_t))
+			return -EINVAL;
+	/* last is what the next record's delta is taken from: it must be
+	 * the record the newest block ends with */
+	if (n && (!q_equal(&tr->last, lastq) || tr->last.t_ns < prev_t))
+		return -EINVAL;
+	if (tr->has_tail && tr->tail.t_ns < (n ? tr->last.t_ns : 0))
+		return -EINVAL;
+	return 0;
+}
+
+/* Back to what history_new made, keeping the budget. */
+static void clear_locked(struct history *h)
+{
+	size_t cap = ring_capacity(h->recent);
+
+	ring_free(h->recent);
+	h->recent = ring_new(cap);
+	for (int i = 0; i < 2; i++) {
+		struct tier *tr = &h->tiers[i];
+
+		while (tr->blocks->len)
+			tier_drop_oldest(tr);
+		tr->bytes = 0;
+		tr->has_tail = false;
+		memset(&tr->tail, 0, sizeof(tr->tail));
+		memset(&tr->last, 0, sizeof(tr->last));
+	}
+	memset(h->base, 0, sizeof(h->base));
+	memset(h->cur, 0, sizeof(h->cur));
+	h->seen_ns = INT64_MIN;
+	if (h->resets)
+		g_array_free(h->resets, TRUE);
+	h->resets = NULL;
+}
+
+static int load_locked(struct history *h, struct reader *rd)
+{
+	int err;
+
+	h->seen_ns = (int64_t)get_le(rd, 8);
+	for (int i = 0; i < 3; i++)
+		h->base[i] = get_le(rd, 8);
+	for (int i = 0; i < 3; i++)
+		h->cur[i] = get_le(rd, 8);
+	err = load_resets(h, rd);
+	if (!err)
+		err = load_recent(h, rd);
+	if (!err)
+		err = load_tier(&h->tiers[0], rd);
+	if (!err)
+		err = load_tier(&h->tiers[1], rd);
+	return err || rd->bad ? -EINVAL : 0;
+}
+
+int history_load(struct history *h, const uint8_t *buf, size_t len, size_t *pos)
+{
+	struct reader rd = {buf, len, *pos, *pos > len};
+	int err;
+
+	g_mutex_lock(&h->lock);
+	clear_locked(h);
+	err = load_locked(h, &rd);
+	if (err)
+		clear_locked(h);
+	else
+		*pos = rd.pos;
+	g_mutex_unlock(&h->lock);
+	return err;
+}

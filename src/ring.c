@@ -122,6 +122,14 @@ bool ring_latest(const struct ring *ring, struct ring_rec *out)
 	return true;
 }
 
+bool ring_nth(const struct ring *ring, size_t pos, struct ring_rec *out)
+{
+	if (pos >= ring->len)
+		return false;
+	*out = *ring_get(ring, pos);
+	return true;
+}
+
 /* How many records have t_ns <= t; they are the oldest ones. */
 static size_t count_at_or_before(const struct ring *ring, int64_t t)
 {

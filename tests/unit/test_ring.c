@@ -279,6 +279,25 @@ START_TEST(test_rate_refuses_counter_going_back)
 }
 END_TEST
 
+/* ring_nth walks oldest to newest across the wrap, and stops at len. */
+START_TEST(test_nth_in_order)
+{
+	g_autoptr(Ring) ring = ring_new(5);
+	struct ring_rec out;
+
+	ck_assert(!ring_nth(ring, 0, &out));
+	for (int64_t t = 1; t <= 12; t++)
+		push_ok(ring, t * 10);
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert(ring_nth(ring, i, &out));
+		ck_assert_int_eq(out.t_ns, (int64_t)(8 + i) * 10);
+		ck_assert_uint_eq(out.usage_ns, (uint64_t)out.t_ns * 2);
+	}
+	ck_assert(!ring_nth(ring, 5, &out));
+	ck_assert(!ring_nth(ring, SIZE_MAX, &out));
+}
+END_TEST
+
 static Suite *ring_suite(void)
 {
 	Suite *suite = suite_create("ring");
@@ -297,6 +316,7 @@ static Suite *ring_suite(void)
 	tcase_add_test(tc, test_rate_uses_record_times);
 	tcase_add_test(tc, test_rate_missing_or_same);
 	tcase_add_test(tc, test_rate_refuses_counter_going_back);
+	tcase_add_test(tc, test_nth_in_order);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
