@@ -1011,8 +1011,9 @@ static int load_tier(struct tier *tr, struct reader *rd)
 		if (load_tier_block(tr, rd, lastq, &prev_t))
 			return -EINVAL;
 	/* last is what the next record's delta is taken from: it must be
-	 * the record the newest block ends with */
-	if (n && (!q_equal(&tr->last, lastq) || tr->last.t_ns < prev_t))
+	 * the record the newest block ends with (as far as the block can
+	 * say: to the unit, so no finer time comparison) */
+	if (n && !q_equal(&tr->last, lastq))
 		return -EINVAL;
 	if (tr->has_tail && tr->tail.t_ns < (n ? tr->last.t_ns : 0))
 		return -EINVAL;

@@ -343,15 +343,27 @@ struct saved_state *state_parse(GBytes *bytes, unsigned int ncpu,
 	st->groups = g_ptr_array_new_with_free_func(saved_group_free);
 	st->members = g_array_new(FALSE, FALSE, sizeof(struct engine_member));
 	wire_reader_init(&r, buf, len);
-	if (parse_header(&r, st, ncpu, &with_kseen, &why) &&
-	    parse_ids(&r, st) &&
-	    parse_groups(&r, st, with_kseen, history_len) &&
-	    parse_members(&r, st) && wire_get_u64(&r) == STATE_END &&
-	    r.pos == len)
+	if (!parse_header(&r, st, ncpu, &with_kseen, &why))
+		goto refuse;
+	why = "damaged group ids";
+	if (!parse_ids(&r, st))
+		goto refuse;
+	why = "a damaged group";
+	if (!parse_groups(&r, st, with_kseen, history_len))
+		goto refuse;
+	why = "a damaged member";
+	if (!parse_members(&r, st))
+		goto refuse;
+	why = "damaged at its end";
+	if (wire_get_u64(&r) == STATE_END && r.pos == len)
 		return st;
-	g_warning("state: refusing the saved state (%s, %zu bytes): "
+refuse:
+	g_warning("state: refusing the saved state (%s at byte %zu of %zu): "
 		  "starting with an empty tree",
-		  why, len);
+		  why, r.pos, len);
+	if (g_getenv("CPUACCTFS_STATE_DUMP"))
+		g_file_set_contents(g_getenv("CPUACCTFS_STATE_DUMP"), buf, len,
+				    NULL);
 	state_free(st);
 	return NULL;
 }
