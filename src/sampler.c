@@ -47,6 +47,7 @@ struct sampler {
 	/* The checkpoint (state.h), if a holder keeps one: the shape of
 	 * the tree and membership it last saved, and when. */
 	uint64_t saved_root_gen;
+	uint64_t saved_groups_gen;
 	int64_t saved_ns;
 	int64_t save_cost_ns; /* what the last save took */
 	bool save_pending;
@@ -60,10 +61,12 @@ struct sampler {
  * new server puts a task it does not know where its parent is, or where
  * the kernel's counters say. Counters alone: with in-kernel counters any
  * checkpoint gives them back exactly (its counters and the slot counts
- * they include go together), so only the history is at stake; otherwise
- * after each pass, since what exited since the last one is lost in a
- * crash. */
-#define SAVE_COUNTERS_BPF_NS (10 * 1000000000LL)
+ * they include go together), so only the history is at stake: saved
+ * each second while groups are busy, every 10 s when only the root is;
+ * otherwise after each pass, since what exited since the last one is
+ * lost in a crash. */
+#define SAVE_GROUPS_BPF_NS (1 * 1000000000LL) /* groups other than the root */
+#define SAVE_ROOT_BPF_NS (10 * 1000000000LL)  /* only the root counted */
 #define SAVE_COST_SHARE 10
 
 int64_t sampler_now_ns(void)
@@ -260,6 +263,18 @@ static void serve_sync(struct sampler *s)
 	g_mutex_unlock(&s->engine_lock);
 }
 
+/* Changes when any group but the root is charged: every charge walks
+ * through one of the root's children. */
+static uint64_t groups_gen(struct sampler *s)
+{
+	const struct group *root = group_root(engine_tree(s->engine));
+	uint64_t sum = 0;
+
+	for (unsigned int i = 0; i < root->children->len; i++)
+		sum += ((const struct group *)root->children->pdata[i])->gen;
+	return sum;
+}
+
 static void save_now(struct sampler *s, int64_t now)
 {
 	g_autoptr(GByteArray) bytes = state_save(s->engine);
@@ -268,6 +283,7 @@ static void save_now(struct sampler *s, int64_t now)
 	if (err)
 		g_warning("state: cannot save: %s", g_strerror(-err));
 	s->saved_root_gen = group_root(engine_tree(s->engine))->gen;
+	s->saved_groups_gen = groups_gen(s);
 	s->saved_ns = sampler_now_ns();
 	s->save_cost_ns = s->saved_ns - now;
 	s->save_pending = false;
@@ -280,6 +296,18 @@ static int64_t save_due(const struct sampler *s)
 }
 
 /* Under the engine lock, after a change or a pass: save if due. */
+/* With in-kernel counters, how old the checkpoint may grow: only the
+ * history is at stake. */
+static int64_t bpf_save_age(struct sampler *s)
+{
+	if (groups_gen(s) != s->saved_groups_gen)
+		return SAVE_GROUPS_BPF_NS;
+	if (group_root(engine_tree(s->engine))->gen != s->saved_root_gen)
+		return SAVE_ROOT_BPF_NS;
+	return INT64_MAX;
+}
+
+/* Under the engine lock, after a write or a pass: save if due. */
 static void maybe_save(struct sampler *s, bool pass)
 {
 	int64_t now = sampler_now_ns(), since = now - s->saved_ns;
@@ -290,7 +318,9 @@ static void maybe_save(struct sampler *s, bool pass)
 		return;
 	if (s->save_pending && now >= save_due(s))
 		save_now(s, now);
-	else if (pass && counted && (!s->bpf || since >= SAVE_COUNTERS_BPF_NS))
+	else if (pass && s->bpf && since >= bpf_save_age(s))
+		save_now(s, now);
+	else if (pass && !s->bpf && counted)
 		save_now(s, now);
 }
 
