@@ -84,6 +84,9 @@ struct engine_kmembers {
 void engine_set_kmembers(struct engine *e, const struct engine_kmembers *km);
 
 struct group_tree *engine_tree(struct engine *e);
+/* Containers' pid namespaces: a new process of the root group born into
+ * one joins that container's group (nsjoin.h). */
+struct nsjoin *engine_nsjoin(struct engine *e);
 struct task_table *engine_tasks(struct engine *e);
 const struct engine_stats *engine_stats(const struct engine *e);
 

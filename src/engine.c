@@ -24,6 +24,7 @@
 
 #include "engine.h"
 #include "kcount.h"
+#include "nsjoin.h"
 #include "settle.h"
 #include "split.h"
 
@@ -66,6 +67,7 @@ struct engine {
 	engine_drain_fn drain;
 	void *drain_data;
 	struct engine_kmembers km; /* all NULL without in-kernel counters */
+	struct nsjoin *nsjoin;	   /* containers' pid namespaces (exec) */
 	struct engine_stats stats;
 };
 
@@ -85,6 +87,7 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 	e->unmatched_ticks = g_array_new(FALSE, FALSE, sizeof(struct ts_rec));
 	e->ran = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	e->have_samples = have_samples;
+	e->nsjoin = nsjoin_new();
 	return e;
 }
 
@@ -99,6 +102,7 @@ void engine_free(struct engine *e)
 	g_array_unref(e->unmatched);
 	g_array_unref(e->unmatched_ticks);
 	g_array_unref(e->ran);
+	nsjoin_free(e->nsjoin);
 	tasks_free(e->tasks);
 	group_tree_free(e->tree);
 	g_free(e);
@@ -140,6 +144,11 @@ struct group_tree *engine_tree(struct engine *e)
 struct task_table *engine_tasks(struct engine *e)
 {
 	return e->tasks;
+}
+
+struct nsjoin *engine_nsjoin(struct engine *e)
+{
+	return e->nsjoin;
 }
 
 const struct engine_stats *engine_stats(const struct engine *e)
@@ -492,7 +501,7 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 {
 	struct task *creator = tasks_find(e->tasks, ev->parent_pid);
 	struct proc *parent = tasks_find_proc(e->tasks, ev->parent_tgid);
-	struct group *g = group_root(e->tree);
+	struct group *g = group_root(e->tree), *joined = NULL;
 	struct proc *p = tasks_find_proc(e->tasks, ev->pid);
 
 	if (p) {
@@ -505,7 +514,15 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 		g = creator->group;
 	else if (parent)
 		g = group_of_proc(e, parent);
+	if (!g->parent)
+		joined = nsjoin_find(e->nsjoin, e->tree, ev->pid);
+	if (joined)
+		g = joined;
 	p = tasks_add_proc(e->tasks, ev->pid, g);
+	/* an exec into a container: the kernel's counters took the
+	 * creator's group at its birth */
+	if (joined && e->km.move)
+		e->km.move(e->km.data, ev->pid, g->id);
 	born(tasks_find(e->tasks, ev->pid), ev);
 	p->parent_tgid = ev->parent_tgid;
 	p->start_ns = ev->ts_ns;
