@@ -1,0 +1,273 @@
+#!/bin/bash
+# podman (with runc) containers accounted by cpuacctfs through the hooks.d
+# files make install ships (contrib/podman), against the kernel's cpuacct
+# group podman makes for the same container.
+#
+#   bash tests/containers/podman.sh DAEMON_BINARY
+#
+# Everything podman keeps (images, containers, hooks) lives in a temp dir
+# (--root, --runroot, --hooks-dir) removed on exit; the image is a busybox
+# rootfs made here and brought in with podman import, so no registry is
+# asked. Output: "ok N - podman: name" lines and "N passed, N failed, N
+# skipped" last; a test that cannot run says why with SKIP.
+
+set -u
+export LC_ALL=C
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+HOOK=$TOP/contrib/oci/cpuacctfs-oci-hook
+DAEMON=${1:-}
+KROOT=/sys/fs/cgroup/cpuacct
+LABEL=podman
+CG=/sys/fs/cgroup/cpuacct
+BURN_LOOPS=${CT_BURN_LOOPS:-850000}
+TESTS=(burn totals files exec busybox-cat)
+
+T="" MNT="" DAEMON_PID="" CID="" KG=""
+N=0 PASSED=0 FAILED=0 SKIPPED=0 FAIL=0
+P=()
+
+diag() {
+	local line
+	printf '%s\n' "$@" | while IFS= read -r line; do echo "# $line"; done
+}
+
+fail() {
+	FAIL=1
+	diag "$@"
+}
+
+result() { # NAME
+	N=$((N + 1))
+	if [[ $FAIL == 0 ]]; then
+		echo "ok $N - $LABEL: $1"
+		PASSED=$((PASSED + 1))
+	else
+		echo "not ok $N - $LABEL: $1"
+		FAILED=$((FAILED + 1))
+	fi
+	FAIL=0
+}
+
+skip_all() {
+	local t
+	for t in "${TESTS[@]}"; do
+		N=$((N + 1))
+		echo "ok $N - $LABEL: $t # SKIP $1"
+		SKIPPED=$((SKIPPED + 1))
+	done
+	summary
+	exit $?
+}
+
+summary() {
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	[[ $FAILED == 0 ]]
+}
+
+cleanup() {
+	local i
+	trap - EXIT INT TERM
+	if [[ -n $CID ]]; then
+		"${P[@]}" rm -f -t 0 "$CID" >/dev/null 2>&1
+	fi
+	if [[ ${#P[@]} -gt 0 ]]; then
+		"${P[@]}" rm -a -f >/dev/null 2>&1
+		"${P[@]}" rmi -a -f >/dev/null 2>&1
+	fi
+	[[ -n $KG && -d $KG ]] && rmdir "$KG" 2>/dev/null
+	if [[ -n $MNT ]] && grep -q " $MNT fuse" /proc/mounts; then
+		fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT"
+	fi
+	if [[ -n $DAEMON_PID ]]; then
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	if [[ -n $T ]]; then
+		# podman's overlay mounts of the temp storage, if any are left
+		grep -o " $T/[^ ]*" /proc/mounts | sort -r | while read -r m; do
+			umount -l "$m" 2>/dev/null
+		done
+		rm -rf --one-file-system "$T"
+	fi
+}
+
+preflight() {
+	[[ $(id -u) == 0 ]] || skip_all "not root"
+	command -v podman >/dev/null || skip_all "no podman (apt-get install podman)"
+	command -v runc >/dev/null || skip_all "no runc"
+	LC_ALL=C ldd "$(command -v busybox)" 2>&1 | grep -q 'not a dynamic' ||
+		skip_all "no static busybox (busybox-static)"
+	[[ -c /dev/fuse ]] || skip_all "no /dev/fuse"
+	grep -qE "^[^ ]+ $KROOT cgroup .*cpuacct" /proc/mounts ||
+		skip_all "no cgroup v1 cpuacct at $KROOT (the reference)"
+}
+
+setup() {
+	local r=$T/rootfs d f i
+	for d in bin proc sys dev tmp etc; do mkdir -p "$r/$d"; done
+	cp "$(command -v busybox)" "$r/bin/busybox"
+	chroot "$r" /bin/busybox --install -s /bin
+	echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"
+	tar -C "$r" -cf "$T/rootfs.tar" . || return 1
+	# the shipped hooks.d files, pointed at this hook and mount
+	mkdir -p "$T/hooks.d"
+	for f in "$TOP"/contrib/podman/*.json.in; do
+		perl -pe 's|\@HOOK\@|'"$HOOK"'|;
+			s|("args": \["cpuacctfs-oci-hook", "[A-Za-z]+")|$1, "--root='"$MNT"'"|' \
+			"$f" >"$T/hooks.d/$(basename "${f%.in}")"
+	done
+	P=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp"
+		--cgroup-manager=cgroupfs --events-backend=file --runtime=runc
+		--hooks-dir "$T/hooks.d")
+	"${P[@]}" import "$T/rootfs.tar" localhost/cpuacctfs-test-bb \
+		>"$T/import.log" 2>&1 || return 1
+	mkdir -p "$MNT"
+	"$DAEMON" -f "$MNT" >"$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -f $MNT/cpuacct.usage ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# pod_run ARGS...: podman run -d with accounting asked for; the container
+# id on stdout.
+pod_run() {
+	# the machine's hard limits may be below podman's default ulimits
+	"${P[@]}" run -d --network none --annotation io.cpuacctfs=true \
+		--mount type=tmpfs,destination=/sys/fs/cgroup \
+		--ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
+		localhost/cpuacctfs-test-bb "$@"
+}
+
+pod_exec() {
+	"${P[@]}" exec "$CID" sh -c "$1" </dev/null 2>&1
+}
+
+kgroup_of() {
+	local path
+	path=$(sed -nE 's/^[0-9]+:([^:]*,)?cpuacct(,[^:]*)?:(.*)$/\3/p' "/proc/$1/cgroup")
+	echo "$KROOT${path%/}"
+}
+
+is_comm() { [[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]]; }
+
+wait_for() {
+	local n=$(($1 * 10)) i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+main() {
+	local ipid g out want k0 c0 k1 c1 dk dc f p pk="" pc="" i
+	[[ -n $DAEMON && -x $DAEMON ]] || { echo "usage: $0 DAEMON" >&2; exit 2; }
+	preflight
+	T=$(mktemp -d /tmp/cpuacctfs-pm.XXXXXX)
+	MNT=$T/mnt
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	setup || { sed 's/^/# /' "$T"/*.log; skip_all "podman cannot import an image or the daemon did not start here"; }
+	# init idles until SIGUSR1, burns ~1 s in sh, then sleeps
+	# shellcheck disable=SC2016 # expanded by the container's sh
+	CID=$(pod_run sh -c 'trap "kill \$s" USR1; sleep 1000 & s=$!; wait $s
+		i=0; while [ $i -lt '"$BURN_LOOPS"' ]; do i=$((i+1)); done
+		exec sleep 1000' 2>"$T/run.err")
+	if [[ -z $CID ]]; then
+		sed 's/^/# /' "$T/run.err"
+		skip_all "podman run failed here"
+	fi
+	CID=$("${P[@]}" inspect -f '{{.Id}}' "$CID")
+	ipid=$("${P[@]}" inspect -f '{{.State.Pid}}' "$CID")
+	KG=$(kgroup_of "$ipid")
+	g=$MNT/containers/$CID
+
+	# burn: a 1 s loop in init, the growth of both
+	for ((i = 0; i < 15; i++)); do
+		sleep 0.2
+		k0=$(<"$KG/cpuacct.usage") c0=$(<"$g/cpuacct.usage")
+		[[ $k0 == "$pk" && $c0 == "$pc" ]] && break
+		pk=$k0 pc=$c0
+	done
+	kill -USR1 "$ipid"
+	wait_for 10 is_comm "$ipid" sleep || fail "the burner did not finish"
+	sleep 0.2
+	k1=$(<"$KG/cpuacct.usage") c1=$(<"$g/cpuacct.usage")
+	dk=$((k1 - k0)) dc=$((c1 - c0))
+	diag "kernel $KG: $k0 -> $k1 (+$dk ns)" "cpuacctfs: $c0 -> $c1 (+$dc ns)"
+	if ((dk < 500000000)); then
+		fail "burned only $dk ns"
+	elif ((1000 * (dc > dk ? dc - dk : dk - dc) > dk + 0)); then
+		fail "burn: +$dc ns vs the kernel's +$dk ns: more than 0.1% apart"
+	fi
+	result burn
+
+	# totals, before any exec: init adopted with its past; runc init's
+	# first two stages (gone before any hook) remain in the kernel group
+	# only
+	diag "totals: kernel $k1, cpuacctfs $c1 (difference $((k1 - c1)) ns)"
+	if ((c1 > k1 + 1000000)); then
+		fail "cpuacctfs total above the kernel's"
+	elif ((k1 - c1 > ${CT_TOTAL_SLACK_NS:-20000000})); then
+		fail "totals more than ${CT_TOTAL_SLACK_NS:-20000000} ns apart"
+	fi
+	result totals
+
+	# files: the kernel's set, inside and on the host
+	out=$(pod_exec "ls $CG" | tr '\n' ' ')
+	want=$(cd "$KG" && printf '%s ' *)
+	[[ $out == "$want" ]] || fail "ls $CG inside: $out" "kernel group $KG: $want"
+	[[ -d $g ]] || fail "no group $g on the host"
+	grep -qx "$ipid" "$g/cgroup.procs" 2>/dev/null ||
+		fail "init (host pid $ipid) not in $g/cgroup.procs"
+	diag "daemon: $(grep adopted "$T/daemon.log")"
+	result files
+
+	# exec: podman exec (conmon, runc exec) lands in the group
+	"${P[@]}" exec -d "$CID" sleep 999 >/dev/null 2>&1 || fail "podman exec failed"
+	sleep 0.3
+	p=$(pgrep -f -x 'sleep 999' | head -n 1)
+	if [[ -z $p ]]; then
+		fail "no exec'd sleep 999 found"
+	else
+		grep -qx "$p" "$KG/tasks" || fail "the kernel has not put $p in $KG"
+		wait_for 3 grep -qx "$p" "$g/tasks" ||
+			fail "podman exec's process $p is not in $g"
+	fi
+	result exec
+	k1=$(<"$KG/cpuacct.usage") c1=$(<"$g/cpuacct.usage")
+	diag "after two execs: kernel $k1, cpuacctfs $c1 (difference $((k1 - c1)) ns: runc exec's first stages run in the kernel group before they enter the container's namespaces)"
+
+	# busybox cat inside = head -c 4096 of the same file
+	for f in notify_on_release cgroup.clone_children; do
+		want=$(pod_exec "head -c 4096 $CG/$f")
+		out=$(pod_exec "cat $CG/$f")
+		[[ -n $out && $out == "$want" ]] ||
+			fail "busybox cat $f: '$out'; head -c 4096: '$want'"
+	done
+	# counters that move: the same shape, digits masked
+	for f in cpuacct.usage cpuacct.usage_percpu cpuacct.stat cpuacct.usage_all tasks; do
+		want=$(pod_exec "sleep 0.1; head -c 4096 $CG/$f" | tr 0-9 9 | tr -s 9)
+		out=$(pod_exec "sleep 0.1; cat $CG/$f" | tr 0-9 9 | tr -s 9)
+		[[ -n $out && $out == "$want" ]] ||
+			fail "busybox cat $f: '$out'; head -c 4096: '$want'"
+	done
+	result busybox-cat
+
+	"${P[@]}" rm -f -t 0 "$CID" >/dev/null 2>&1
+	CID=""
+	wait_for 5 test ! -d "$g" || diag "poststop left $g"
+	summary
+}
+
+main "$@"
