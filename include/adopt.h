@@ -7,7 +7,11 @@
  * root group. Adopting moves the whole process into the group, as a
  * write to cgroup.procs does, and adds what it ran until then to the
  * group and its ancestors below the root (the root counted it already:
- * its total does not change). The adopted process's pid namespace is
+ * its total does not change). With the in-kernel counters, so is what
+ * its creators ran since a runtime put the first of them in a kernel
+ * cgroup, if they exited (runc's first two init stages: they run in the
+ * kernel's group and are gone before any hook; bpfacct_lineage). The
+ * adopted process's pid namespace is
  * registered too, so that exec'd processes join the group (nsjoin.h).
  */
 #ifndef CPUACCTFS_ADOPT_H
@@ -22,6 +26,7 @@
 
 struct adopt_result {
 	uint64_t ns;	/* runtime added to the group (0: just moved) */
+	uint64_t before_ns; /* of which its dead creators' (runc's stages) */
 	bool exec_join; /* its pid namespace was registered */
 };
 

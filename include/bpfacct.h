@@ -34,4 +34,11 @@ int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid);
  * -errno if it cannot be asked (-ESRCH: gone). */
 int bpfacct_group_of(struct bpfacct *b, pid_t tid);
 
+/* What a kernel group made for thread tid's container counted before
+ * tid was born: following tid's creators back through threads that
+ * exited, the time each ran, up to one a runtime put in a kernel cgroup
+ * (runc's first init stage, from that moment on). 0 when the chain ends
+ * at a live task or one never attached. 0 or -errno. */
+int bpfacct_lineage(struct bpfacct *b, pid_t tid, uint64_t *ns);
+
 #endif

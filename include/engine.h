@@ -79,9 +79,14 @@ void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data);
 struct engine_kmembers {
 	int (*move)(void *data, pid_t tid, unsigned int gid);
 	int (*group_of)(void *data, pid_t tid); /* gid or -errno */
+	/* what a kernel group counted before tid was born (bpfacct_lineage) */
+	int (*lineage)(void *data, pid_t tid, uint64_t *ns);
 	void *data;
 };
 void engine_set_kmembers(struct engine *e, const struct engine_kmembers *km);
+
+/* km.lineage, or -ENOSYS without it. */
+int engine_lineage(struct engine *e, pid_t tid, uint64_t *ns);
 
 struct group_tree *engine_tree(struct engine *e);
 /* Containers' pid namespaces: a new process of the root group born into

@@ -35,7 +35,7 @@ int adopt_locked(struct engine *e, unsigned int gid, uint64_t serial, pid_t pid,
 	struct writer root = {.pid = getpid(), .uid = 0};
 	struct task *t;
 	bool past;
-	uint64_t ns = 0;
+	uint64_t ns = 0, before = 0;
 	int err;
 
 	*res = (struct adopt_result){0};
@@ -52,9 +52,13 @@ int adopt_locked(struct engine *e, unsigned int gid, uint64_t serial, pid_t pid,
 	t = tasks_find(engine_tasks(e), pid);
 	if (!t || t->group != g)
 		return 0; /* a zombie: the kernel moves nothing either */
-	if (past && !procfs_process_clock(pid, &ns) && ns) {
+	if (past && !procfs_process_clock(pid, &ns)) {
+		/* and what its dead creators ran in the kernel's group */
+		if (engine_lineage(e, pid, &before) == 0)
+			ns += before;
 		group_transfer_usage(g, last_cpu(pid, tree->ncpu), ns);
 		res->ns = ns;
+		res->before_ns = before;
 	}
 	res->exec_join = nsjoin_add(engine_nsjoin(e), tree, pid, g) == 0;
 	return 0;

@@ -171,3 +171,40 @@ int bpfacct_group_of(struct bpfacct *b, pid_t tid)
 	close(fd);
 	return err ? err : (int)gid;
 }
+
+/* Creation chains are short (runc: init, its creator, theirs). */
+#define LINEAGE_MAX 8
+
+int bpfacct_lineage(struct bpfacct *b, pid_t tid, uint64_t *ns)
+{
+	struct korigin o;
+	struct kexited rec;
+	uint64_t sum = 0;
+	__u32 c;
+	int fd = thread_pidfd(b, tid), err = 0;
+
+	*ns = 0;
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.origin), &fd, &o))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	if (o.attached)
+		return 0; /* counted from its own attach: nothing before */
+	c = o.creator;
+	for (int i = 0; i < LINEAGE_MAX && c; i++) {
+		/* a live creator, or one we never saw, ends the chain */
+		if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.exited), &c,
+					&rec))
+			return 0;
+		sum += rec.ran;
+		if (rec.attached) {
+			*ns = sum; /* where a kernel group began */
+			return 0;
+		}
+		c = rec.creator;
+	}
+	return 0;
+}

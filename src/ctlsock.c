@@ -240,8 +240,8 @@ static void cmd_adopt(struct ctlsock *cs, int fd, const char *line,
 		return;
 	}
 	g_message("adopted process %" G_GINT64_FORMAT " into %s with %.3f ms "
-		  "it ran before%s",
-		  pid, path, res.ns / 1e6,
+		  "run before (%.3f ms of it by its exited creators)%s",
+		  pid, path, res.ns / 1e6, res.before_ns / 1e6,
 		  res.exec_join ? "; exec'd processes join it" : "");
 	g_string_printf(
 	    out, "ok\nadopted %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT " %s\n",

@@ -146,6 +146,13 @@ struct task_table *engine_tasks(struct engine *e)
 	return e->tasks;
 }
 
+int engine_lineage(struct engine *e, pid_t tid, uint64_t *ns)
+{
+	if (!e->km.lineage)
+		return -ENOSYS;
+	return e->km.lineage(e->km.data, tid, ns);
+}
+
 struct nsjoin *engine_nsjoin(struct engine *e)
 {
 	return e->nsjoin;

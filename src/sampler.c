@@ -340,6 +340,11 @@ static int group_in_kernel(void *bpf, pid_t tid)
 	return bpfacct_group_of(bpf, tid);
 }
 
+static int lineage_in_kernel(void *bpf, pid_t tid, uint64_t *ns)
+{
+	return bpfacct_lineage(bpf, tid, ns);
+}
+
 /* The in-kernel counters, where asked for or best: before the scan, so
  * every task the scan finds is counted (in the root) from now on. */
 static int open_bpf(struct sampler *s)
@@ -367,6 +372,7 @@ static int open_bpf(struct sampler *s)
 	engine_set_kmembers(
 	    s->engine, &(struct engine_kmembers){.move = move_in_kernel,
 						 .group_of = group_in_kernel,
+						 .lineage = lineage_in_kernel,
 						 .data = s->bpf});
 	engine_set_have_runtime(s->engine, true);
 	return 0;

@@ -62,6 +62,29 @@ struct {
 	__type(value, struct seen);
 } charged SEC(".maps");
 
+/* Where a task came from, for a container's init adopted late (see
+ * bpfacct_lineage): the thread that created it, and its runtime when it
+ * was last attached to a kernel cgroup (since), from which a kernel
+ * group would count it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct korigin);
+} origin SEC(".maps");
+
+/* Threads that exited lately, by id: what a kernel group would have
+ * counted of them, and their creator, so the creation chain of a live
+ * task can be followed through the dead. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct kexited);
+} exited SEC(".maps");
+
+#define TASK_DEAD_STATE 0x80 /* TASK_DEAD: the final switch of a task */
+
 static __always_inline __u32 group_of(struct task_struct *p)
 {
 	__u32 *gid = bpf_task_storage_get(&member, p, 0, 0);
@@ -127,6 +150,23 @@ static __always_inline void flush(struct task_struct *p)
 	*last = now;
 }
 
+/* p is switched out for the last time: keep what it ran, for the
+ * creation chains that pass through it. */
+static __always_inline void record_exit(struct task_struct *p)
+{
+	struct korigin *o = bpf_task_storage_get(&origin, p, 0, 0);
+	struct kexited rec = {};
+	__u64 run = p->se.sum_exec_runtime;
+	__u32 tid = p->pid;
+
+	if (!o)
+		return; /* born before we attached: no chain to follow */
+	rec.ran = run > o->since ? run - o->since : 0;
+	rec.creator = o->creator;
+	rec.attached = o->attached;
+	bpf_map_update_elem(&exited, &tid, &rec, BPF_ANY);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(on_switch, bool preempt, struct task_struct *prev,
 	     struct task_struct *next, unsigned int prev_state)
@@ -134,6 +174,8 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev,
 	struct seen now;
 
 	flush(prev);
+	if (!preempt && (prev_state & TASK_DEAD_STATE) && prev->pid)
+		record_exit(prev);
 	/* next has not run since these values: its baseline, if new */
 	if (next->pid) {
 		now = now_of(next);
@@ -150,14 +192,33 @@ int BPF_PROG(on_timer, struct hrtimer *timer)
 	return 0;
 }
 
+/* A runtime putting a task in a kernel cgroup (runc's Apply): a kernel
+ * group counts it from here. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(on_attach, struct cgroup *dst, const char *path,
+	     struct task_struct *task, bool threadgroup)
+{
+	struct korigin *o = bpf_task_storage_get(&origin, task, 0, 0);
+
+	if (o) {
+		o->since = task->se.sum_exec_runtime;
+		o->attached = 1;
+	}
+	return 0;
+}
+
 SEC("tp_btf/task_newtask")
 int BPF_PROG(on_newtask, struct task_struct *task, __u64 clone_flags)
 {
 	struct seen zero = {};
-	__u32 gid = group_of(bpf_get_current_task_btf());
+	struct task_struct *cur = bpf_get_current_task_btf();
+	struct korigin o = {.creator = cur->pid};
+	__u32 gid = group_of(cur);
 
 	/* a new task has run nothing yet, and starts where its creator is */
 	bpf_task_storage_get(&charged, task, &zero,
+			     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	bpf_task_storage_get(&origin, task, &o,
 			     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (gid != BPFACCT_ROOT_GID)
 		bpf_task_storage_get(&member, task, &gid,
