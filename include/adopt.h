@@ -25,9 +25,9 @@
 #include "sampler.h"
 
 struct adopt_result {
-	uint64_t ns;	/* runtime added to the group (0: just moved) */
+	uint64_t ns;	    /* runtime added to the group (0: just moved) */
 	uint64_t before_ns; /* of which its dead creators' (runc's stages) */
-	bool exec_join; /* its pid namespace was registered */
+	bool exec_join;	    /* its pid namespace was registered */
 };
 
 /* Adopt process pid into group gid (not the root) if its serial is

@@ -34,11 +34,22 @@ int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid);
  * -errno if it cannot be asked (-ESRCH: gone). */
 int bpfacct_group_of(struct bpfacct *b, pid_t tid);
 
-/* What a kernel group made for thread tid's container counted before
- * tid was born: following tid's creators back through threads that
- * exited, the time each ran, up to one a runtime put in a kernel cgroup
- * (runc's first init stage, from that moment on). 0 when the chain ends
- * at a live task or one never attached. 0 or -errno. */
-int bpfacct_lineage(struct bpfacct *b, pid_t tid, uint64_t *ns);
+/* Tasks of the root group born into the pid namespace whose inode is
+ * ino start in group gid (0: no longer), in the kernel, from birth. */
+int bpfacct_set_nsgroup(struct bpfacct *b, uint64_t ino, unsigned int gid);
+
+/* Where thread tid came from: the thread that created it (0 if tid was
+ * attached to a kernel cgroup itself, or born before the program), and
+ * the runtime charged of it so far. 0 or -errno (-ESRCH: gone). */
+int bpfacct_origin(struct bpfacct *b, pid_t tid, uint32_t *creator,
+		   uint64_t *charged);
+
+/* What a kernel group made for a container counted before its task was
+ * born: from creator back through threads that exited, the time each
+ * ran, up to one a runtime put in a kernel cgroup (runc's first init
+ * stage, from that moment on). 1 with *ns when the chain reached such a
+ * thread; 0 when it ends at a live thread (it may still exit: ask again)
+ * or one never seen. */
+int bpfacct_chain(struct bpfacct *b, uint32_t creator, uint64_t *ns);
 
 #endif

@@ -35,7 +35,8 @@ int adopt_locked(struct engine *e, unsigned int gid, uint64_t serial, pid_t pid,
 	struct writer root = {.pid = getpid(), .uid = 0};
 	struct task *t;
 	bool past;
-	uint64_t ns = 0, before = 0;
+	uint64_t ns = 0, before = 0, charged;
+	uint32_t creator;
 	int err;
 
 	*res = (struct adopt_result){0};
@@ -54,7 +55,8 @@ int adopt_locked(struct engine *e, unsigned int gid, uint64_t serial, pid_t pid,
 		return 0; /* a zombie: the kernel moves nothing either */
 	if (past && !procfs_process_clock(pid, &ns)) {
 		/* and what its dead creators ran in the kernel's group */
-		if (engine_lineage(e, pid, &before) == 0)
+		if (engine_korigin(e, pid, &creator, &charged) == 0 &&
+		    engine_kchain(e, creator, &before) == 1)
 			ns += before;
 		group_transfer_usage(g, last_cpu(pid, tree->ncpu), ns);
 		res->ns = ns;

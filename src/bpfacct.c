@@ -70,6 +70,22 @@ static int map_slots(struct bpfacct *b, unsigned int n)
 	return 0;
 }
 
+/* The hierarchy id of a cgroup v1 cpuacct from /proc/cgroups, or 0. */
+static unsigned int cpuacct_hierarchy(void)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	unsigned int id = 0;
+
+	if (!g_file_get_contents("/proc/cgroups", &text, NULL, NULL))
+		return 0;
+	lines = g_strsplit(text, "\n", -1);
+	for (int i = 0; lines[i]; i++)
+		if (sscanf(lines[i], "cpuacct %u", &id) == 1)
+			return id;
+	return 0;
+}
+
 struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
 			     char **why)
 {
@@ -85,6 +101,7 @@ struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
 	}
 	b->skel->rodata->ncpu = ncpu;
 	b->skel->rodata->max_groups = max_groups;
+	b->skel->rodata->cpuacct_hierarchy = cpuacct_hierarchy();
 	bpf_map__set_max_entries(b->skel->maps.slots, n);
 	err = cpuacct_bpf__load(b->skel);
 	if (err) {
@@ -173,38 +190,66 @@ int bpfacct_group_of(struct bpfacct *b, pid_t tid)
 }
 
 /* Creation chains are short (runc: init, its creator, theirs). */
-#define LINEAGE_MAX 8
+#define CHAIN_MAX 8
 
-int bpfacct_lineage(struct bpfacct *b, pid_t tid, uint64_t *ns)
+int bpfacct_origin(struct bpfacct *b, pid_t tid, uint32_t *creator,
+		   uint64_t *charged)
 {
 	struct korigin o;
-	struct kexited rec;
-	uint64_t sum = 0;
-	__u32 c;
+	struct { /* struct seen of cpuacct.bpf.c */
+		__u64 runtime, utime, stime;
+		__u32 cand, pad;
+	} seen = {0};
 	int fd = thread_pidfd(b, tid), err = 0;
 
-	*ns = 0;
+	*creator = 0;
+	*charged = 0;
 	if (fd < 0)
 		return -errno;
 	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.origin), &fd, &o))
-		err = -errno;
+		err = errno == ENOENT ? 0 : -errno;
+	else if (!o.attached)
+		*creator = o.creator; /* else counted from its own attach */
+	if (!err &&
+	    bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.charged), &fd, &seen))
+		err = errno == ENOENT ? 0 : -errno;
+	*charged = seen.runtime;
 	close(fd);
-	if (err)
-		return err == -ENOENT ? 0 : err;
-	if (o.attached)
-		return 0; /* counted from its own attach: nothing before */
-	c = o.creator;
-	for (int i = 0; i < LINEAGE_MAX && c; i++) {
+	return err;
+}
+
+int bpfacct_chain(struct bpfacct *b, uint32_t creator, uint64_t *ns)
+{
+	int fd = bpf_map__fd(b->skel->maps.exited);
+	struct kexited rec;
+	uint64_t sum = 0;
+
+	*ns = 0;
+	for (int i = 0; i < CHAIN_MAX && creator; i++) {
 		/* a live creator, or one we never saw, ends the chain */
-		if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.exited), &c,
-					&rec))
+		if (bpf_map_lookup_elem(fd, &creator, &rec))
 			return 0;
 		sum += rec.ran;
 		if (rec.attached) {
 			*ns = sum; /* where a kernel group began */
-			return 0;
+			return 1;
 		}
-		c = rec.creator;
+		creator = rec.creator;
 	}
 	return 0;
+}
+
+int bpfacct_set_nsgroup(struct bpfacct *b, uint64_t ino, unsigned int gid)
+{
+	int fd = bpf_map__fd(b->skel->maps.nsgroup);
+	__u32 key = ino, value = gid;
+
+	if (key != ino)
+		return -EOVERFLOW; /* nsfs inode numbers are 32 bits */
+	if (gid == BPFACCT_ROOT_GID) {
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	return bpf_map_update_elem(fd, &key, &value, BPF_ANY) ? -errno : 0;
 }

@@ -125,9 +125,18 @@ void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data)
 	e->tree->modes_from_ticks = fn != NULL;
 }
 
+static int set_nsgroup(void *e, uint64_t ino, unsigned int gid)
+{
+	struct engine *en = e;
+
+	return en->km.nsgroup(en->km.data, ino, gid);
+}
+
 void engine_set_kmembers(struct engine *e, const struct engine_kmembers *km)
 {
 	e->km = *km;
+	if (km->nsgroup)
+		nsjoin_set_kernel(e->nsjoin, set_nsgroup, e);
 }
 
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
@@ -146,11 +155,19 @@ struct task_table *engine_tasks(struct engine *e)
 	return e->tasks;
 }
 
-int engine_lineage(struct engine *e, pid_t tid, uint64_t *ns)
+int engine_korigin(struct engine *e, pid_t tid, uint32_t *creator,
+		   uint64_t *charged)
 {
-	if (!e->km.lineage)
+	if (!e->km.origin)
 		return -ENOSYS;
-	return e->km.lineage(e->km.data, tid, ns);
+	return e->km.origin(e->km.data, tid, creator, charged);
+}
+
+int engine_kchain(struct engine *e, uint32_t creator, uint64_t *ns)
+{
+	if (!e->km.chain)
+		return -ENOSYS;
+	return e->km.chain(e->km.data, creator, ns);
 }
 
 struct nsjoin *engine_nsjoin(struct engine *e)
@@ -504,6 +521,30 @@ static void born(struct task *t, const struct pc_event *ev)
 	t->covered_known = true;
 }
 
+/* An exec into a container: with in-kernel counters, the program moves
+ * it when the runtime puts it in the container's kernel cgroups, as the
+ * kernel's group counts it from then; else settled later. */
+static void exec_joined(struct engine *e, pid_t pid, struct group *g)
+{
+	if (e->km.move)
+		nsjoin_joined(e->nsjoin, g, pid);
+}
+
+static int kjoined(void *data, pid_t pid, unsigned int gid, bool force)
+{
+	struct engine *e = data;
+	int now = e->km.group_of(e->km.data, pid);
+
+	/* there, gone, or moved elsewhere by a write meanwhile */
+	if (now != BPFACCT_ROOT_GID)
+		return 1;
+	if (!force)
+		return 0;
+	/* nobody put it in a kernel cgroup (nsenter): from now on */
+	e->km.move(e->km.data, pid, gid);
+	return 1;
+}
+
 static void on_fork_process(struct engine *e, const struct pc_event *ev)
 {
 	struct task *creator = tasks_find(e->tasks, ev->parent_pid);
@@ -526,10 +567,8 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 	if (joined)
 		g = joined;
 	p = tasks_add_proc(e->tasks, ev->pid, g);
-	/* an exec into a container: the kernel's counters took the
-	 * creator's group at its birth */
-	if (joined && e->km.move)
-		e->km.move(e->km.data, ev->pid, g->id);
+	if (joined)
+		exec_joined(e, ev->pid, g);
 	born(tasks_find(e->tasks, ev->pid), ev);
 	p->parent_tgid = ev->parent_tgid;
 	p->start_ns = ev->ts_ns;
@@ -1007,6 +1046,8 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
 	kcount_charge(e->tree);
+	if (e->km.move && e->km.group_of)
+		nsjoin_settle(e->nsjoin, e->tree, kjoined, e);
 	record_groups(e, t_ns);
 	age_gone(e);
 	settle_retire(e->settle);

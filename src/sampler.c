@@ -340,9 +340,20 @@ static int group_in_kernel(void *bpf, pid_t tid)
 	return bpfacct_group_of(bpf, tid);
 }
 
-static int lineage_in_kernel(void *bpf, pid_t tid, uint64_t *ns)
+static int origin_in_kernel(void *bpf, pid_t tid, uint32_t *creator,
+			    uint64_t *charged)
 {
-	return bpfacct_lineage(bpf, tid, ns);
+	return bpfacct_origin(bpf, tid, creator, charged);
+}
+
+static int chain_in_kernel(void *bpf, uint32_t creator, uint64_t *ns)
+{
+	return bpfacct_chain(bpf, creator, ns);
+}
+
+static int nsgroup_in_kernel(void *bpf, uint64_t ino, unsigned int gid)
+{
+	return bpfacct_set_nsgroup(bpf, ino, gid);
 }
 
 /* The in-kernel counters, where asked for or best: before the scan, so
@@ -372,7 +383,9 @@ static int open_bpf(struct sampler *s)
 	engine_set_kmembers(
 	    s->engine, &(struct engine_kmembers){.move = move_in_kernel,
 						 .group_of = group_in_kernel,
-						 .lineage = lineage_in_kernel,
+						 .origin = origin_in_kernel,
+						 .chain = chain_in_kernel,
+						 .nsgroup = nsgroup_in_kernel,
 						 .data = s->bpf});
 	engine_set_have_runtime(s->engine, true);
 	return 0;
