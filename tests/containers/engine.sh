@@ -1,15 +1,22 @@
 #!/bin/bash
-# podman (with runc) containers accounted by cpuacctfs through the hooks.d
-# files make install ships (contrib/podman), against the kernel's cpuacct
-# group podman makes for the same container.
+# Real containers of a container engine accounted by cpuacctfs, against
+# the kernel's cpuacct group the engine makes for the same container:
 #
-#   bash tests/containers/podman.sh DAEMON_BINARY
+#   bash tests/containers/engine.sh podman DAEMON_BINARY
+#     podman 4 (with runc) and the hooks.d files make install ships
+#     (contrib/podman); everything podman keeps lives in a temp dir
+#     (--root, --runroot, --hooks-dir).
+#   bash tests/containers/engine.sh docker DAEMON_BINARY
+#     a dockerd started here (its data, exec root and socket in a temp
+#     dir, no network set-up) with the shipped wrapper runtime
+#     (contrib/docker/cpuacctfs-runc) registered with --add-runtime, and
+#     stopped at the end.
 #
-# Everything podman keeps (images, containers, hooks) lives in a temp dir
-# (--root, --runroot, --hooks-dir) removed on exit; the image is a busybox
-# rootfs made here and brought in with podman import, so no registry is
-# asked. Output: "ok N - podman: name" lines and "N passed, N failed, N
-# skipped" last; a test that cannot run says why with SKIP.
+# The image is a busybox rootfs made here and brought in with
+# podman/docker import, so no registry is asked. Kernel groups the engine
+# leaves (libpod_parent, docker) are removed if this run made them.
+# Output: "ok N - ENGINE: name" lines and "N passed, N failed, N skipped"
+# last; a test that cannot run says why with SKIP.
 
 set -u
 export LC_ALL=C
@@ -17,16 +24,19 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 HOOK=$TOP/contrib/oci/cpuacctfs-oci-hook
-DAEMON=${1:-}
+ENGINE=${1:-}
+DAEMON=${2:-}
 KROOT=/sys/fs/cgroup/cpuacct
-LABEL=podman
+LABEL=$ENGINE
+IMAGE=localhost/cpuacctfs-test-bb
 CG=/sys/fs/cgroup/cpuacct
 BURN_LOOPS=${CT_BURN_LOOPS:-850000}
-TESTS=(burn totals files exec totals-after-exec busybox-cat)
+TESTS=(burn totals files exec totals-after-exec busybox-cat poststop)
 
-T="" MNT="" DAEMON_PID="" CID="" KG=""
+T="" MNT="" DAEMON_PID="" CID="" KG="" DOCKERD_PID=""
 N=0 PASSED=0 FAILED=0 SKIPPED=0 FAIL=0
-P=()
+P=()       # the engine's command line
+PARENTS=() # kernel parent groups this run made
 
 diag() {
 	local line
@@ -67,16 +77,27 @@ summary() {
 }
 
 cleanup() {
-	local i
+	local i p
 	trap - EXIT INT TERM
-	if [[ -n $CID ]]; then
-		"${P[@]}" rm -f -t 0 "$CID" >/dev/null 2>&1
-	fi
+	[[ -n $CID ]] && ct_rm "$CID"
 	if [[ ${#P[@]} -gt 0 ]]; then
-		"${P[@]}" rm -a -f >/dev/null 2>&1
-		"${P[@]}" rmi -a -f >/dev/null 2>&1
+		"${P[@]}" rm -f $("${P[@]}" ps -a -q 2>/dev/null) >/dev/null 2>&1
+		"${P[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
+	fi
+	if [[ -n $DOCKERD_PID ]]; then
+		kill "$DOCKERD_PID" 2>/dev/null
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$DOCKERD_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$DOCKERD_PID" 2>/dev/null
+		wait "$DOCKERD_PID" 2>/dev/null
 	fi
 	[[ -n $KG && -d $KG ]] && rmdir "$KG" 2>/dev/null
+	# with what the engine left in them (podman: libpod_parent/conmon)
+	for p in "${PARENTS[@]}"; do
+		[[ -d $p ]] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	if [[ -n $MNT ]] && grep -q " $MNT fuse" /proc/mounts; then
 		fusermount3 -u "$MNT" 2>/dev/null || umount -l "$MNT"
 	fi
@@ -99,7 +120,14 @@ cleanup() {
 
 preflight() {
 	[[ $(id -u) == 0 ]] || skip_all "not root"
-	command -v podman >/dev/null || skip_all "no podman (apt-get install podman)"
+	case $ENGINE in
+	podman)
+		command -v podman >/dev/null ||
+			skip_all "no podman (apt-get install podman)" ;;
+	docker)
+		[[ -x /usr/bin/docker ]] && command -v dockerd >/dev/null ||
+			skip_all "no dockerd and /usr/bin/docker (apt-get install docker.io)" ;;
+	esac
 	command -v runc >/dev/null || skip_all "no runc"
 	LC_ALL=C ldd "$(command -v busybox)" 2>&1 | grep -q 'not a dynamic' ||
 		skip_all "no static busybox (busybox-static)"
@@ -115,18 +143,8 @@ setup() {
 	chroot "$r" /bin/busybox --install -s /bin
 	echo 'root:x:0:0:root:/:/bin/sh' >"$r/etc/passwd"
 	tar -C "$r" -cf "$T/rootfs.tar" . || return 1
-	# the shipped hooks.d files, pointed at this hook and mount
-	mkdir -p "$T/hooks.d"
-	for f in "$TOP"/contrib/podman/*.json.in; do
-		perl -pe 's|\@HOOK\@|'"$HOOK"'|;
-			s|("args": \["cpuacctfs-oci-hook", "[A-Za-z]+")|$1, "--root='"$MNT"'"|' \
-			"$f" >"$T/hooks.d/$(basename "${f%.in}")"
-	done
-	P=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp"
-		--cgroup-manager=cgroupfs --events-backend=file --runtime=runc
-		--hooks-dir "$T/hooks.d")
-	"${P[@]}" import "$T/rootfs.tar" localhost/cpuacctfs-test-bb \
-		>"$T/import.log" 2>&1 || return 1
+	setup_"$ENGINE" || return 1
+	"${P[@]}" import "$T/rootfs.tar" "$IMAGE" >"$T/import.log" 2>&1 || return 1
 	mkdir -p "$MNT"
 	"$DAEMON" -f "$MNT" >"$T/daemon.log" 2>&1 &
 	DAEMON_PID=$!
@@ -137,14 +155,77 @@ setup() {
 	return 1
 }
 
-# pod_run ARGS...: podman run -d with accounting asked for; the container
-# id on stdout.
+# note_parents NAME: remember the kernel's NAME parent groups that do not
+# exist yet, to remove them at the end.
+note_parents() {
+	local h
+	for h in /sys/fs/cgroup/*/; do
+		[[ -d $h$1 ]] || PARENTS+=("$h$1")
+	done
+}
+
+setup_podman() {
+	local f
+	note_parents libpod_parent
+	# the shipped hooks.d files, pointed at this hook and mount
+	mkdir -p "$T/hooks.d"
+	for f in "$TOP"/contrib/podman/*.json.in; do
+		perl -pe 's|\@HOOK\@|'"$HOOK"'|;
+			s|("args": \["cpuacctfs-oci-hook", "[A-Za-z]+")|$1, "--root='"$MNT"'"|' \
+			"$f" >"$T/hooks.d/$(basename "${f%.in}")"
+	done
+	P=(podman --root "$T/storage" --runroot "$T/run" --tmpdir "$T/tmp"
+		--cgroup-manager=cgroupfs --events-backend=file --runtime=runc
+		--hooks-dir "$T/hooks.d")
+}
+
+# dockerd with the shipped wrapper as runtime "cpuacctfs"; the hook it
+# adds is pointed at this mount through a two-line script.
+setup_docker() {
+	local i
+	note_parents docker
+	printf '#!/bin/sh\nexec %q --root=%q "$@"\n' "$HOOK" "$MNT" >"$T/hook"
+	printf '#!/bin/sh\nCPUACCTFS_HOOK=%q CPUACCTFS_RUNC=runc exec %q "$@"\n' \
+		"$T/hook" "$TOP/contrib/docker/cpuacctfs-runc" >"$T/runtime"
+	chmod +x "$T/hook" "$T/runtime"
+	echo '{}' >"$T/daemon.json"
+	dockerd --data-root "$T/data" --exec-root "$T/exec" \
+		--pidfile "$T/dockerd.pid" -H "unix://$T/docker.sock" \
+		--config-file "$T/daemon.json" --bridge=none --iptables=false \
+		--ip-masq=false --storage-driver=vfs \
+		--exec-opt native.cgroupdriver=cgroupfs \
+		--add-runtime "cpuacctfs=$T/runtime" >"$T/dockerd.log" 2>&1 &
+	DOCKERD_PID=$!
+	P=(/usr/bin/docker -H "unix://$T/docker.sock")
+	for ((i = 0; i < 300; i++)); do
+		"${P[@]}" version >/dev/null 2>&1 && return 0
+		kill -0 "$DOCKERD_PID" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+ct_rm() {
+	case $ENGINE in
+	podman) "${P[@]}" rm -f -t 0 "$1" >/dev/null 2>&1 ;;
+	docker) "${P[@]}" rm -f "$1" >/dev/null 2>&1 ;;
+	esac
+}
+
+# pod_run ARGS...: run -d with accounting asked for; the container id on
+# stdout.
 pod_run() {
-	# the machine's hard limits may be below podman's default ulimits
-	"${P[@]}" run -d --network none --annotation io.cpuacctfs=true \
-		--mount type=tmpfs,destination=/sys/fs/cgroup \
-		--ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
-		localhost/cpuacctfs-test-bb "$@"
+	case $ENGINE in
+	podman)
+		# the machine's hard limits may be below podman's default ulimits
+		"${P[@]}" run -d --network none --annotation io.cpuacctfs=true \
+			--mount type=tmpfs,destination=/sys/fs/cgroup \
+			--ulimit nofile=1024:1024 --ulimit nproc=4096:4096 \
+			"$IMAGE" "$@" ;;
+	docker)
+		"${P[@]}" run -d --network none --runtime=cpuacctfs \
+			-e CPUACCTFS=1 "$IMAGE" "$@" ;;
+	esac
 }
 
 pod_exec() {
@@ -181,15 +262,31 @@ totals_check() {
 		fail "totals${3:+ $3} more than 1 ms + 0.1 % apart"
 }
 
+# exec_pid: the exec'd sleep 999, the one in init's pid namespace.
+exec_pid() {
+	local x
+	for x in $(pgrep -x -f 'sleep 999'); do
+		[[ $(readlink "/proc/$x/ns/pid") == "$(readlink "/proc/$ipid/ns/pid")" ]] &&
+			{ echo "$x"; return 0; }
+	done
+	return 1
+}
+
 main() {
-	local ipid g out want k0 c0 k1 c1 dk dc f p pk="" pc="" i
-	[[ -n $DAEMON && -x $DAEMON ]] || { echo "usage: $0 DAEMON" >&2; exit 2; }
+	local ipid g out want k0 c0 k1 c1 dk dc f p x pk="" pc="" i
+	if [[ $ENGINE != podman && $ENGINE != docker ]] || [[ ! -x $DAEMON ]]; then
+		echo "usage: $0 podman|docker DAEMON_BINARY" >&2
+		exit 2
+	fi
 	preflight
 	T=$(mktemp -d /tmp/cpuacctfs-pm.XXXXXX)
 	MNT=$T/mnt
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	setup || { sed 's/^/# /' "$T"/*.log; skip_all "podman cannot import an image or the daemon did not start here"; }
+	setup || {
+		tail -n 20 "$T"/*.log | sed 's/^/# /'
+		skip_all "$ENGINE cannot start or import an image here, or the cpuacctfs daemon did not start"
+	}
 	# init idles until SIGUSR1, burns ~1 s in sh, then sleeps
 	# shellcheck disable=SC2016 # expanded by the container's sh
 	CID=$(pod_run sh -c 'trap "kill \$s" USR1; sleep 1000 & s=$!; wait $s
@@ -197,7 +294,7 @@ main() {
 		exec sleep 1000' 2>"$T/run.err")
 	if [[ -z $CID ]]; then
 		sed 's/^/# /' "$T/run.err"
-		skip_all "podman run failed here"
+		skip_all "$ENGINE run failed here"
 	fi
 	CID=$("${P[@]}" inspect -f '{{.Id}}' "$CID")
 	ipid=$("${P[@]}" inspect -f '{{.State.Pid}}' "$CID")
@@ -239,16 +336,18 @@ main() {
 	diag "daemon: $(grep adopted "$T/daemon.log")"
 	result files
 
-	# exec: podman exec (conmon, runc exec) lands in the group
-	"${P[@]}" exec -d "$CID" sleep 999 >/dev/null 2>&1 || fail "podman exec failed"
-	sleep 0.3
-	p=$(pgrep -f -x 'sleep 999' | head -n 1)
+	# exec: podman exec (conmon, runc exec) or docker exec (containerd's
+	# shim, runc exec) lands in the group
+	out=$("${P[@]}" exec -d "$CID" sleep 999 2>&1) || fail "$ENGINE exec failed: $out"
+	wait_for 5 exec_pid
+	p=$(exec_pid)
 	if [[ -z $p ]]; then
-		fail "no exec'd sleep 999 found"
+		fail "no exec'd sleep 999 found in init's pid namespace $(readlink "/proc/$ipid/ns/pid"):" \
+			"$(for x in $(pgrep -x -f 'sleep 999'); do echo "$x $(readlink "/proc/$x/ns/pid")"; done)"
 	else
 		grep -qx "$p" "$KG/tasks" || fail "the kernel has not put $p in $KG"
 		wait_for 3 grep -qx "$p" "$g/tasks" ||
-			fail "podman exec's process $p is not in $g"
+			fail "$ENGINE exec's process $p is not in $g"
 	fi
 	result exec
 	sleep 0.2
@@ -271,9 +370,13 @@ main() {
 	done
 	result busybox-cat
 
-	"${P[@]}" rm -f -t 0 "$CID" >/dev/null 2>&1
+	ct_rm "$CID"
 	CID=""
-	wait_for 5 test ! -d "$g" || diag "poststop left $g"
+	wait_for 10 test ! -d "$g" || {
+		fail "poststop left $g"
+		tail -n 5 "$T"/*.log | sed 's/^/# /'
+	}
+	result poststop
 	summary
 }
 
