@@ -81,6 +81,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	[[ -n $CID ]] && ct_rm "$CID"
 	if [[ ${#P[@]} -gt 0 ]]; then
+		# shellcheck disable=SC2046 # one id a word
 		"${P[@]}" rm -f $("${P[@]}" ps -a -q 2>/dev/null) >/dev/null 2>&1
 		"${P[@]}" rmi -f "$IMAGE" >/dev/null 2>&1
 	fi
@@ -125,8 +126,9 @@ preflight() {
 		command -v podman >/dev/null ||
 			skip_all "no podman (apt-get install podman)" ;;
 	docker)
-		[[ -x /usr/bin/docker ]] && command -v dockerd >/dev/null ||
-			skip_all "no dockerd and /usr/bin/docker (apt-get install docker.io)" ;;
+		if [[ ! -x /usr/bin/docker ]] || ! command -v dockerd >/dev/null; then
+			skip_all "no dockerd and /usr/bin/docker (apt-get install docker.io)"
+		fi ;;
 	esac
 	command -v runc >/dev/null || skip_all "no runc"
 	LC_ALL=C ldd "$(command -v busybox)" 2>&1 | grep -q 'not a dynamic' ||
