@@ -141,6 +141,42 @@ out:
 }
 END_TEST
 
+static int checks, forced;
+
+/* The kernel's counters never show the process in its group. */
+static int never_there(void *data, pid_t pid, unsigned int gid, bool force)
+{
+	checks++;
+	ck_assert_int_eq(pid, 4242);
+	if (force)
+		forced++;
+	return force;
+}
+
+/* An exec'd process the runtime never attaches is moved after
+ * NSJOIN_WAIT_PASSES; one whose group went is dropped unasked. */
+START_TEST(test_nsjoin_settle)
+{
+	struct group_tree *tree = group_tree_new(2, 8);
+	struct nsjoin *j = nsjoin_new();
+	struct group *g = NULL;
+
+	ck_assert_int_eq(group_mkdir(tree, group_root(tree), "c", 0755, &g), 0);
+	nsjoin_joined(j, g, 4242);
+	for (int i = 0; i < NSJOIN_WAIT_PASSES + 3; i++)
+		nsjoin_settle(j, tree, never_there, NULL);
+	ck_assert_int_eq(checks, NSJOIN_WAIT_PASSES);
+	ck_assert_int_eq(forced, 1);
+	nsjoin_joined(j, g, 4242);
+	ck_assert_int_eq(group_rmdir(tree, g), 0);
+	nsjoin_settle(j, tree, never_there, NULL);
+	nsjoin_settle(j, tree, never_there, NULL);
+	ck_assert_int_eq(checks, NSJOIN_WAIT_PASSES);
+	nsjoin_free(j);
+	group_tree_free(tree);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pidns");
@@ -149,6 +185,7 @@ int main(void)
 	tcase_add_test(tc, test_own_namespace);
 	tcase_add_test(tc, test_other_namespace);
 	tcase_add_test(tc, test_nsjoin);
+	tcase_add_test(tc, test_nsjoin_settle);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
