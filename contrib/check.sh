@@ -166,6 +166,12 @@ cleanup_leftovers
 stage containers 600 bash "$top/tests/containers/run.sh" \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
+stage containers-podman 300 bash "$top/tests/containers/engine.sh" podman \
+	"$plain/src/cpuacctfs"
+cleanup_leftovers
+stage containers-docker 300 bash "$top/tests/containers/engine.sh" docker \
+	"$plain/src/cpuacctfs"
+cleanup_leftovers
 # the gate under the in-kernel backend (exact targets) and the tracepoint
 # one (the 0.5 % targets, dropped records recovered)
 for b in bpf tracepoint; do

@@ -20,11 +20,11 @@
 struct bpfacct;
 
 /* Load and attach with room for max_groups group ids on ncpu CPUs,
- * counting on in maps (holder.h: slots, member, charged) an earlier
- * server made if given and they fit. NULL when it cannot, and *why says
+ * counting on in the maps an earlier server made (holder.h), if given
+ * and every one of ours is there with its name and size. NULL when it cannot, and *why says
  * why in a sentence (g_free it). */
 struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
-			     const int maps[KEPT_NMAPS], char **why);
+			     const struct kept_maps *kept, char **why);
 
 /* Whether the earlier server's maps are in use: their slots and the
  * tasks' groups are what it left, plus what ran since. */
@@ -32,7 +32,7 @@ bool bpfacct_reused(const struct bpfacct *b);
 
 /* The fds that keep counting alive after this process: the maps, and
  * the links that attach the programs (at most max_links; the count). */
-unsigned int bpfacct_kept(const struct bpfacct *b, int maps[KEPT_NMAPS],
+unsigned int bpfacct_kept(const struct bpfacct *b, struct kept_maps *maps,
 			  int *links, unsigned int max_links);
 void bpfacct_close(struct bpfacct *b);
 
@@ -46,5 +46,23 @@ int bpfacct_set_group(struct bpfacct *b, pid_t tid, unsigned int gid);
 /* The group the program counts thread tid in: 0 (the root) or its id;
  * -errno if it cannot be asked (-ESRCH: gone). */
 int bpfacct_group_of(struct bpfacct *b, pid_t tid);
+
+/* Tasks of the root group born into the pid namespace whose inode is
+ * ino start in group gid (0: no longer), in the kernel, from birth. */
+int bpfacct_set_nsgroup(struct bpfacct *b, uint64_t ino, unsigned int gid);
+
+/* Where thread tid came from: the thread that created it (0 if tid was
+ * attached to a kernel cgroup itself, or born before the program), and
+ * the runtime charged of it so far. 0 or -errno (-ESRCH: gone). */
+int bpfacct_origin(struct bpfacct *b, pid_t tid, uint32_t *creator,
+		   uint64_t *charged);
+
+/* What a kernel group made for a container counted before its task was
+ * born: from creator back through threads that exited, the time each
+ * ran, up to one a runtime put in a kernel cgroup (runc's first init
+ * stage, from that moment on). 1 with *ns when the chain reached such a
+ * thread; 0 when it ends at a live thread (it may still exit: ask again)
+ * or one never seen. */
+int bpfacct_chain(struct bpfacct *b, uint32_t creator, uint64_t *ns);
 
 #endif

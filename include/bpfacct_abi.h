@@ -18,6 +18,23 @@ struct kslot {
 	unsigned long long sys;
 };
 
+/* A task's creation, for following chains of creators (bpfacct_lineage):
+ * the creating thread's id, and the task's runtime when it was last put
+ * in a kernel cgroup (attached = 1), else 0 (counted from birth). */
+struct korigin {
+	unsigned long long since;
+	unsigned int creator;
+	unsigned int attached;
+};
+
+/* A thread that exited: what it ran since its origin's since, and the
+ * same creator and attached. */
+struct kexited {
+	unsigned long long ran;
+	unsigned int creator;
+	unsigned int attached;
+};
+
 /* Group 0 is the root, the group of every task no one moved. */
 #define BPFACCT_ROOT_GID 0
 

@@ -79,11 +79,26 @@ void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data);
 struct engine_kmembers {
 	int (*move)(void *data, pid_t tid, unsigned int gid);
 	int (*group_of)(void *data, pid_t tid); /* gid or -errno */
+	/* a task's creator and runtime charged so far, and what a kernel
+	 * group counted of its exited creators (bpfacct_origin, _chain) */
+	int (*origin)(void *data, pid_t tid, uint32_t *creator,
+		      uint64_t *charged);
+	int (*chain)(void *data, uint32_t creator, uint64_t *ns);
+	/* new tasks of pid namespace ino start in gid (0: stop) */
+	int (*nsgroup)(void *data, uint64_t ino, unsigned int gid);
 	void *data;
 };
 void engine_set_kmembers(struct engine *e, const struct engine_kmembers *km);
 
+/* km.origin and km.chain, or -ENOSYS without them. */
+int engine_korigin(struct engine *e, pid_t tid, uint32_t *creator,
+		   uint64_t *charged);
+int engine_kchain(struct engine *e, uint32_t creator, uint64_t *ns);
+
 struct group_tree *engine_tree(struct engine *e);
+/* Containers' pid namespaces: a new process of the root group born into
+ * one joins that container's group (nsjoin.h). */
+struct nsjoin *engine_nsjoin(struct engine *e);
 struct task_table *engine_tasks(struct engine *e);
 const struct engine_stats *engine_stats(const struct engine *e);
 

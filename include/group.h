@@ -114,6 +114,11 @@ void group_charge_usage(struct group *g, unsigned int cpu, uint64_t ns);
 void group_charge_ticks(struct group *g, unsigned int cpu, uint64_t user_ns,
 			uint64_t sys_ns);
 
+/* ns of usage the root was charged with that belonged to g: added to g
+ * and its ancestors below the root, whose total stays as it is (a
+ * container's init, adopted with what it ran before it was moved). */
+void group_transfer_usage(struct group *g, unsigned int cpu, uint64_t ns);
+
 /* echo 0 > cpuacct.usage: zero this group only, never its ancestors. */
 void group_reset(struct group *g, int64_t t_ns); /* t_ns: the last pass */
 

@@ -25,9 +25,16 @@
 /* A server that exits with this asks to be started again (a reload). */
 #define HOLDER_EXIT_RESTART 75
 
-/* Names of the kept in-kernel objects, in the order they travel. */
-enum holder_kept { KEPT_SLOTS, KEPT_MEMBER, KEPT_CHARGED, KEPT_NMAPS };
-#define HOLDER_MAX_LINKS 8
+#define HOLDER_MAX_MAPS 16
+#define HOLDER_MAX_LINKS 16
+#define KEPT_NAME_MAX 16 /* a BPF object's name, NUL included */
+
+/* In-kernel maps an earlier server made, by name. */
+struct kept_maps {
+	unsigned int n;
+	char name[HOLDER_MAX_MAPS][KEPT_NAME_MAX];
+	int fd[HOLDER_MAX_MAPS];
+};
 
 /* What a server inherits (-1: nothing). */
 struct holder_env {
@@ -37,7 +44,7 @@ struct holder_env {
 	int sock_fd;
 	unsigned int generation; /* 1 for the first server of the mount */
 	bool handover;		 /* a reload's: prepare, then holder_wait_go */
-	int maps[KEPT_NMAPS];	 /* in-kernel maps an earlier server made */
+	struct kept_maps maps;	 /* in-kernel maps an earlier server made */
 };
 
 struct holder_config {
@@ -69,7 +76,7 @@ bool holder_wait_go(int sock);
 
 /* In a server: hand the holder the in-kernel maps and links to keep
  * (replacing what it kept). */
-void holder_send_kept(int sock, const int maps[KEPT_NMAPS], const int *links,
-		      unsigned int nlinks);
+void holder_send_kept(int sock, const struct kept_maps *maps,
+		      const int *links, unsigned int nlinks);
 
 #endif

@@ -37,7 +37,7 @@ struct sampler_config {
 	/* Left by an earlier server (holder.h), or -1: the in-kernel maps
 	 * to count on in, and the checkpoint file to start from and to
 	 * keep up to date. */
-	int kept_maps[KEPT_NMAPS];
+	const struct kept_maps *kept; /* or NULL */
 	int state_fd;
 	bool defer_restore; /* until sampler_restore (a reload's server) */
 };
@@ -78,7 +78,7 @@ struct snapshot *sampler_counters_snapshot(struct sampler *s);
 
 /* The fds that keep in-kernel counting alive after this process (see
  * bpfacct_kept); 0 without the bpf backend. */
-unsigned int sampler_kept(struct sampler *s, int maps[KEPT_NMAPS], int *links,
+unsigned int sampler_kept(struct sampler *s, struct kept_maps *maps, int *links,
 			  unsigned int max_links);
 
 /* With defer_restore: take the state the last server saved, now. */

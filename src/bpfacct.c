@@ -72,24 +72,25 @@ static int map_slots(struct bpfacct *b, unsigned int n)
 	return 0;
 }
 
-static struct bpf_map *kept_map(struct cpuacct_bpf *skel, int i)
+static int kept_fd(const struct kept_maps *kept, const char *name)
 {
-	struct bpf_map *maps[KEPT_NMAPS] = {skel->maps.slots, skel->maps.member,
-					    skel->maps.charged};
-
-	return maps[i];
+	for (unsigned int i = 0; i < kept->n; i++)
+		if (!strcmp(kept->name[i], name))
+			return kept->fd[i];
+	return -1;
 }
 
-/* Count on in an earlier server's maps, if they fit this program. */
-static bool reuse_maps(struct bpfacct *b, const int maps[KEPT_NMAPS],
-		       unsigned int nslots)
+/* Whether every map of ours has a kept one of its name, and the counters
+ * are of our size. */
+static bool kept_fit(struct bpfacct *b, const struct kept_maps *kept,
+		     unsigned int nslots)
 {
 	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info);
+	struct bpf_map *map;
+	int fd = kept_fd(kept, "slots");
 
-	if (!maps || maps[0] < 0)
-		return false;
-	if (bpf_obj_get_info_by_fd(maps[KEPT_SLOTS], &info, &len) ||
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ||
 	    info.max_entries != nslots ||
 	    info.value_size != sizeof(struct kslot)) {
 		g_warning("bpf: the counters kept from the previous server "
@@ -97,30 +98,52 @@ static bool reuse_maps(struct bpfacct *b, const int maps[KEPT_NMAPS],
 			  "counting starts again in new ones");
 		return false;
 	}
-	for (int i = 0; i < KEPT_NMAPS; i++) {
-		int err = maps[i] < 0 ? -EBADF
-				      : bpf_map__reuse_fd(kept_map(b->skel, i),
-							  maps[i]);
-
-		if (err) {
-			g_warning("bpf: the maps kept from the previous "
-				  "server do not fit (%s): counting starts "
-				  "again in new ones",
-				  g_strerror(-err));
+	bpf_object__for_each_map(map, b->skel->obj) {
+		if (!bpf_map__is_internal(map) &&
+		    kept_fd(kept, bpf_map__name(map)) < 0) {
+			g_warning("bpf: no map %s was kept (an upgrade?): "
+				  "counting starts again in new ones",
+				  bpf_map__name(map));
 			return false;
 		}
 	}
 	return true;
 }
 
-static int load(struct bpfacct *b, const int maps[KEPT_NMAPS],
+/* Count on in an earlier server's maps, if they fit this program: 1
+ * reused, 0 not, -errno if only some are (the skeleton is spoilt). */
+static int reuse_maps(struct bpfacct *b, const struct kept_maps *kept,
+		      unsigned int nslots)
+{
+	struct bpf_map *map;
+
+	if (!kept || !kept->n || !kept_fit(b, kept, nslots))
+		return 0;
+	bpf_object__for_each_map(map, b->skel->obj) {
+		int err;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		err = bpf_map__reuse_fd(map, kept_fd(kept, bpf_map__name(map)));
+		if (err) {
+			g_warning("bpf: map %s kept from the previous server "
+				  "does not fit (%s): counting starts again "
+				  "in new ones",
+				  bpf_map__name(map), g_strerror(-err));
+			return err;
+		}
+	}
+	return 1;
+}
+
+static int load(struct bpfacct *b, const struct kept_maps *kept,
 		unsigned int nslots)
 {
-	int err;
+	int reuse = reuse_maps(b, kept, nslots), err;
 
-	b->reused = reuse_maps(b, maps, nslots);
-	err = cpuacct_bpf__load(b->skel);
-	if (err && b->reused) {
+	b->reused = reuse > 0;
+	err = reuse < 0 ? reuse : cpuacct_bpf__load(b->skel);
+	if (err && reuse) {
 		/* maps of another shape (an upgrade): start afresh */
 		g_warning("bpf: cannot load with the kept maps (%s): "
 			  "counting starts again in new ones",
@@ -135,8 +158,24 @@ static int load(struct bpfacct *b, const int maps[KEPT_NMAPS],
 	return err;
 }
 
+/* The hierarchy id of a cgroup v1 cpuacct from /proc/cgroups, or 0. */
+static unsigned int cpuacct_hierarchy(void)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	unsigned int id = 0;
+
+	if (!g_file_get_contents("/proc/cgroups", &text, NULL, NULL))
+		return 0;
+	lines = g_strsplit(text, "\n", -1);
+	for (int i = 0; lines[i]; i++)
+		if (sscanf(lines[i], "cpuacct %u", &id) == 1)
+			return id;
+	return 0;
+}
+
 struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
-			     const int maps[KEPT_NMAPS], char **why)
+			     const struct kept_maps *kept, char **why)
 {
 	struct bpfacct *b = g_new0(struct bpfacct, 1);
 	unsigned int n = ncpu * max_groups;
@@ -144,15 +183,16 @@ struct bpfacct *bpfacct_open(unsigned int ncpu, unsigned int max_groups,
 
 	libbpf_set_print(libbpf_log);
 	b->skel = cpuacct_bpf__open();
-	for (int tries = 0; tries < 2; tries++, maps = NULL) {
+	for (int tries = 0; tries < 2; tries++, kept = NULL) {
 		if (!b->skel) {
 			*why = why_not("cannot open the program", errno);
 			goto fail;
 		}
 		b->skel->rodata->ncpu = ncpu;
 		b->skel->rodata->max_groups = max_groups;
+		b->skel->rodata->cpuacct_hierarchy = cpuacct_hierarchy();
 		bpf_map__set_max_entries(b->skel->maps.slots, n);
-		err = load(b, maps, n);
+		err = load(b, kept, n);
 		if (err != 1)
 			break;
 	}
@@ -193,18 +233,24 @@ bool bpfacct_reused(const struct bpfacct *b)
 	return b->reused;
 }
 
-unsigned int bpfacct_kept(const struct bpfacct *b, int maps[KEPT_NMAPS],
+unsigned int bpfacct_kept(const struct bpfacct *b, struct kept_maps *maps,
 			  int *links, unsigned int max_links)
 {
-	struct bpf_link *all[] = {b->skel->links.on_switch,
-				  b->skel->links.on_timer,
-				  b->skel->links.on_newtask};
+	const struct bpf_object_skeleton *sk = b->skel->skeleton;
+	struct bpf_map *map;
 	unsigned int n = 0;
 
-	for (int i = 0; i < KEPT_NMAPS; i++)
-		maps[i] = bpf_map__fd(kept_map(b->skel, i));
-	for (unsigned int i = 0; i < G_N_ELEMENTS(all) && n < max_links; i++)
-		links[n++] = bpf_link__fd(all[i]);
+	maps->n = 0;
+	bpf_object__for_each_map(map, b->skel->obj) {
+		if (bpf_map__is_internal(map) || maps->n >= HOLDER_MAX_MAPS)
+			continue;
+		g_strlcpy(maps->name[maps->n], bpf_map__name(map),
+			  KEPT_NAME_MAX);
+		maps->fd[maps->n++] = bpf_map__fd(map);
+	}
+	for (int i = 0; i < sk->prog_cnt && n < max_links; i++)
+		if (*sk->progs[i].link)
+			links[n++] = bpf_link__fd(*sk->progs[i].link);
 	return n;
 }
 
@@ -259,4 +305,69 @@ int bpfacct_group_of(struct bpfacct *b, pid_t tid)
 		err = -errno;
 	close(fd);
 	return err ? err : (int)gid;
+}
+
+/* Creation chains are short (runc: init, its creator, theirs). */
+#define CHAIN_MAX 8
+
+int bpfacct_origin(struct bpfacct *b, pid_t tid, uint32_t *creator,
+		   uint64_t *charged)
+{
+	struct korigin o;
+	struct { /* struct seen of cpuacct.bpf.c */
+		__u64 runtime, utime, stime;
+		__u32 cand, pad;
+	} seen = {0};
+	int fd = thread_pidfd(b, tid), err = 0;
+
+	*creator = 0;
+	*charged = 0;
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.origin), &fd, &o))
+		err = errno == ENOENT ? 0 : -errno;
+	else if (!o.attached)
+		*creator = o.creator; /* else counted from its own attach */
+	if (!err &&
+	    bpf_map_lookup_elem(bpf_map__fd(b->skel->maps.charged), &fd, &seen))
+		err = errno == ENOENT ? 0 : -errno;
+	*charged = seen.runtime;
+	close(fd);
+	return err;
+}
+
+int bpfacct_chain(struct bpfacct *b, uint32_t creator, uint64_t *ns)
+{
+	int fd = bpf_map__fd(b->skel->maps.exited);
+	struct kexited rec;
+	uint64_t sum = 0;
+
+	*ns = 0;
+	for (int i = 0; i < CHAIN_MAX && creator; i++) {
+		/* a live creator, or one we never saw, ends the chain */
+		if (bpf_map_lookup_elem(fd, &creator, &rec))
+			return 0;
+		sum += rec.ran;
+		if (rec.attached) {
+			*ns = sum; /* where a kernel group began */
+			return 1;
+		}
+		creator = rec.creator;
+	}
+	return 0;
+}
+
+int bpfacct_set_nsgroup(struct bpfacct *b, uint64_t ino, unsigned int gid)
+{
+	int fd = bpf_map__fd(b->skel->maps.nsgroup);
+	__u32 key = ino, value = gid;
+
+	if (key != ino)
+		return -EOVERFLOW; /* nsfs inode numbers are 32 bits */
+	if (gid == BPFACCT_ROOT_GID) {
+		if (bpf_map_delete_elem(fd, &key) && errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	return bpf_map_update_elem(fd, &key, &value, BPF_ANY) ? -errno : 0;
 }

@@ -36,6 +36,8 @@ static const char usage_text[] =
     "  metrics                    Prometheus text format\n"
     "  exec GROUP -- COMMAND [ARGS]   run COMMAND in GROUP\n"
     "  move GROUP PID...          move processes into GROUP\n"
+    "  adopt GROUP PID            move a container's init into GROUP with\n"
+    "                             the CPU time it ran so far (root only)\n"
     "\n"
     "Every command takes -m MOUNT (default " DEFAULT_MOUNT ").\n"
     "See cpuacctctl(1).\n";
@@ -477,6 +479,38 @@ static int cmd_move(const char *mount, int argc, char **argv)
 	return failed;
 }
 
+/* ---- adopt ---- */
+
+static int cmd_adopt(const char *mount, int argc, char **argv)
+{
+	g_autofree char *group = NULL, *esc = NULL, *req = NULL;
+	g_autoptr(GPtrArray) l = NULL;
+	g_auto(GStrv) f = NULL;
+	char *end;
+	long pid;
+
+	if (argc != 3)
+		bad_usage("adopt takes GROUP PID");
+	group = group_or_die(argv[1]);
+	if (!*group)
+		bad_usage("adopt: the root holds every process already");
+	pid = strtol(argv[2], &end, 10);
+	if (*end || end == argv[2] || pid <= 0 || pid > INT32_MAX)
+		bad_usage("%s: not a process id", argv[2]);
+	esc = ctl_escape(group);
+	req = g_strdup_printf("adopt %s %ld", esc, pid);
+	l = ask(mount, req);
+	f = l->len ? g_strsplit(l->pdata[0], " ", -1) : NULL;
+	if (!f || g_strv_length(f) != 4 || strcmp(f[0], "adopted"))
+		die("the daemon at %s gave a malformed answer", mount);
+	printf("%ld adopted into %s with %.3f ms run before%s\n", pid, group,
+	       g_ascii_strtod(f[2], NULL) / 1e6,
+	       strcmp(f[3], "exec-join") ? ""
+					 : "; processes entering its pid "
+					   "namespace join it");
+	return 0;
+}
+
 /* ---- top ---- */
 
 static int cmd_top(const char *mount, int argc, char **argv)
@@ -598,5 +632,7 @@ int main(int argc, char **argv)
 		return cmd_exec(mount, argc, argv);
 	if (!strcmp(cmd, "move"))
 		return cmd_move(mount, argc, argv);
+	if (!strcmp(cmd, "adopt"))
+		return cmd_adopt(mount, argc, argv);
 	bad_usage("%s: no such command", cmd);
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "adopt.h"
 #include "ctlcmd.h"
 #include "ctlproto.h"
 #include "ctlsock.h"
@@ -196,6 +197,57 @@ static void write_all(int fd, const char *p, size_t len)
 	}
 }
 
+static bool peer_is_root(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
+	       cred.uid == 0;
+}
+
+/* "adopt PATH PID" (adopt.h): the one request that changes the model,
+ * so root's alone, never --ctl-group's. */
+static void cmd_adopt(struct ctlsock *cs, int fd, const char *line,
+		      GString *out)
+{
+	g_auto(GStrv) argv = g_strsplit(line, " ", -1);
+	g_autofree char *path = NULL;
+	g_autoptr(snapshot_t) snap = NULL;
+	const struct snap_group *g;
+	struct adopt_result res;
+	gint64 pid;
+	int err;
+
+	if (!peer_is_root(fd)) {
+		g_string_printf(out, "err permission denied: only root may "
+				     "adopt a process\n");
+		return;
+	}
+	if (g_strv_length(argv) != 3 || !(path = ctl_unescape(argv[1])) ||
+	    !g_ascii_string_to_signed(argv[2], 10, 1, G_MAXINT, &pid, NULL)) {
+		g_string_printf(out, "err usage: adopt GROUP PID\n");
+		return;
+	}
+	snap = sampler_snapshot(cs->sampler);
+	g = ctlcmd_lookup(snap, path);
+	err = g ? adopt_process(cs->sampler, g->id, g->serial, pid, &res)
+		: -ENOENT;
+	if (err) {
+		g_string_printf(
+		    out, "err cannot adopt %" G_GINT64_FORMAT " into %s: %s\n",
+		    pid, *path ? path : "/", g_strerror(-err));
+		return;
+	}
+	g_message("adopted process %" G_GINT64_FORMAT " into %s with %.3f ms "
+		  "run before (%.3f ms of it by its exited creators)%s",
+		  pid, path, res.ns / 1e6, res.before_ns / 1e6,
+		  res.exec_join ? "; exec'd processes join it" : "");
+	g_string_printf(
+	    out, "ok\nadopted %" G_GINT64_FORMAT " %" G_GUINT64_FORMAT " %s\n",
+	    pid, res.ns, res.exec_join ? "exec-join" : "-");
+}
+
 static void answer(struct ctlsock *cs, int fd)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
@@ -215,6 +267,12 @@ static void answer(struct ctlsock *cs, int fd)
 				    ? " or members of its --ctl-group"
 				    : " (start it with --ctl-group=GID "
 				      "to let a group in)");
+		write_all(fd, out->str, out->len);
+		return;
+	}
+	if (g_str_has_prefix(line, "adopt ")) {
+		cmd_adopt(cs, fd, line, out);
+		g_string_append(out, CTL_END "\n");
 		write_all(fd, out->str, out->len);
 		return;
 	}

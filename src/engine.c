@@ -24,6 +24,7 @@
 
 #include "engine.h"
 #include "kcount.h"
+#include "nsjoin.h"
 #include "settle.h"
 #include "split.h"
 
@@ -66,6 +67,7 @@ struct engine {
 	engine_drain_fn drain;
 	void *drain_data;
 	struct engine_kmembers km; /* all NULL without in-kernel counters */
+	struct nsjoin *nsjoin;	   /* containers' pid namespaces (exec) */
 	struct engine_stats stats;
 };
 
@@ -85,6 +87,7 @@ struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
 	e->unmatched_ticks = g_array_new(FALSE, FALSE, sizeof(struct ts_rec));
 	e->ran = g_array_new(FALSE, FALSE, sizeof(pid_t));
 	e->have_samples = have_samples;
+	e->nsjoin = nsjoin_new();
 	return e;
 }
 
@@ -99,6 +102,7 @@ void engine_free(struct engine *e)
 	g_array_unref(e->unmatched);
 	g_array_unref(e->unmatched_ticks);
 	g_array_unref(e->ran);
+	nsjoin_free(e->nsjoin);
 	tasks_free(e->tasks);
 	group_tree_free(e->tree);
 	g_free(e);
@@ -121,9 +125,18 @@ void engine_set_ticks(struct engine *e, engine_ticks_fn fn, void *data)
 	e->tree->modes_from_ticks = fn != NULL;
 }
 
+static int set_nsgroup(void *e, uint64_t ino, unsigned int gid)
+{
+	struct engine *en = e;
+
+	return en->km.nsgroup(en->km.data, ino, gid);
+}
+
 void engine_set_kmembers(struct engine *e, const struct engine_kmembers *km)
 {
 	e->km = *km;
+	if (km->nsgroup)
+		nsjoin_set_kernel(e->nsjoin, set_nsgroup, e);
 }
 
 void engine_set_drain(struct engine *e, engine_drain_fn fn, void *data)
@@ -140,6 +153,26 @@ struct group_tree *engine_tree(struct engine *e)
 struct task_table *engine_tasks(struct engine *e)
 {
 	return e->tasks;
+}
+
+int engine_korigin(struct engine *e, pid_t tid, uint32_t *creator,
+		   uint64_t *charged)
+{
+	if (!e->km.origin)
+		return -ENOSYS;
+	return e->km.origin(e->km.data, tid, creator, charged);
+}
+
+int engine_kchain(struct engine *e, uint32_t creator, uint64_t *ns)
+{
+	if (!e->km.chain)
+		return -ENOSYS;
+	return e->km.chain(e->km.data, creator, ns);
+}
+
+struct nsjoin *engine_nsjoin(struct engine *e)
+{
+	return e->nsjoin;
 }
 
 const struct engine_stats *engine_stats(const struct engine *e)
@@ -488,11 +521,35 @@ static void born(struct task *t, const struct pc_event *ev)
 	t->covered_known = true;
 }
 
+/* An exec into a container: with in-kernel counters, the program moves
+ * it when the runtime puts it in the container's kernel cgroups, as the
+ * kernel's group counts it from then; else settled later. */
+static void exec_joined(struct engine *e, pid_t pid, struct group *g)
+{
+	if (e->km.move)
+		nsjoin_joined(e->nsjoin, g, pid);
+}
+
+static int kjoined(void *data, pid_t pid, unsigned int gid, bool force)
+{
+	struct engine *e = data;
+	int now = e->km.group_of(e->km.data, pid);
+
+	/* there, gone, or moved elsewhere by a write meanwhile */
+	if (now != BPFACCT_ROOT_GID)
+		return 1;
+	if (!force)
+		return 0;
+	/* nobody put it in a kernel cgroup (nsenter): from now on */
+	e->km.move(e->km.data, pid, gid);
+	return 1;
+}
+
 static void on_fork_process(struct engine *e, const struct pc_event *ev)
 {
 	struct task *creator = tasks_find(e->tasks, ev->parent_pid);
 	struct proc *parent = tasks_find_proc(e->tasks, ev->parent_tgid);
-	struct group *g = group_root(e->tree);
+	struct group *g = group_root(e->tree), *joined = NULL;
 	struct proc *p = tasks_find_proc(e->tasks, ev->pid);
 
 	if (p) {
@@ -505,7 +562,13 @@ static void on_fork_process(struct engine *e, const struct pc_event *ev)
 		g = creator->group;
 	else if (parent)
 		g = group_of_proc(e, parent);
+	if (!g->parent)
+		joined = nsjoin_find(e->nsjoin, e->tree, ev->pid);
+	if (joined)
+		g = joined;
 	p = tasks_add_proc(e->tasks, ev->pid, g);
+	if (joined)
+		exec_joined(e, ev->pid, g);
 	born(tasks_find(e->tasks, ev->pid), ev);
 	p->parent_tgid = ev->parent_tgid;
 	p->start_ns = ev->ts_ns;
@@ -983,6 +1046,8 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	settle_flush(e->settle);
 	split_flush(e->split, e->tree);
 	kcount_charge(e->tree);
+	if (e->km.move && e->km.group_of)
+		nsjoin_settle(e->nsjoin, e->tree, kjoined, e);
 	record_groups(e, t_ns);
 	age_gone(e);
 	settle_retire(e->settle);

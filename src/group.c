@@ -304,6 +304,16 @@ void group_charge_ticks(struct group *g, unsigned int cpu, uint64_t user_ns,
 		charge_to_root(g, cpu, 0, user_ns, sys_ns);
 }
 
+void group_transfer_usage(struct group *g, unsigned int cpu, uint64_t ns)
+{
+	/* the root holds every task's time already: only the chain below
+	 * it learns where this time belonged */
+	for (; g && g->parent; g = g->parent) {
+		g->usage[cpu] += ns;
+		g->gen++;
+	}
+}
+
 void group_reset(struct group *g, int64_t t_ns)
 {
 	size_t bytes = g->ncpu * sizeof(uint64_t);

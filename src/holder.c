@@ -21,11 +21,14 @@
 #define QUICK_DEATH_NS (2 * 1000000000LL)
 #define QUICK_DEATHS_BEFORE_CLEAN_START 3
 
+/* The longest message: "kept" and the maps' names. */
+#define KEPT_MSG_MAX (8 + HOLDER_MAX_MAPS * KEPT_NAME_MAX)
+
 struct holder {
 	const struct holder_config *cfg;
 	char *exe; /* the binary on disk, read again at every start */
 	int init_fd, state_fd, sock[2], sig_fd, ready_fd;
-	int maps[KEPT_NMAPS];
+	struct kept_maps maps;
 	int links[HOLDER_MAX_LINKS];
 	unsigned int nlinks;
 	unsigned int generation, quick_deaths;
@@ -60,12 +63,15 @@ static void write_pidfile(const struct holder *h)
 
 static char *env_value(const struct holder *h, bool handover)
 {
-	return g_strdup_printf(
-	    "fuse=%d,init=%d,state=%d,sock=%d,gen=%u,handover=%d,slots=%d,"
-	    "member=%d,charged=%d",
-	    h->cfg->fuse_fd, h->init_fd, h->state_fd, h->sock[1], h->generation,
-	    handover, h->maps[KEPT_SLOTS], h->maps[KEPT_MEMBER],
-	    h->maps[KEPT_CHARGED]);
+	GString *env = g_string_new(NULL);
+
+	g_string_printf(env, "fuse=%d,init=%d,state=%d,sock=%d,gen=%u,handover=%d",
+			h->cfg->fuse_fd, h->init_fd, h->state_fd, h->sock[1],
+			h->generation, handover);
+	for (unsigned int i = 0; i < h->maps.n; i++)
+		g_string_append_printf(env, ",map=%s:%d", h->maps.name[i],
+				       h->maps.fd[i]);
+	return g_string_free(env, FALSE);
 }
 
 static void inherit(int fd)
@@ -88,8 +94,8 @@ static void exec_server(const struct holder *h, const sigset_t *old_mask,
 	}
 	inherit(h->cfg->fuse_fd);
 	inherit(h->sock[1]);
-	for (int i = 0; i < KEPT_NMAPS; i++)
-		inherit(h->maps[i]);
+	for (unsigned int i = 0; i < h->maps.n; i++)
+		inherit(h->maps.fd[i]);
 	setenv(HOLDER_ENV, env, 1);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	execv(h->exe, h->cfg->argv);
@@ -154,12 +160,11 @@ static void hand_over(struct holder *h)
 
 static void close_kept(struct holder *h)
 {
-	for (int i = 0; i < KEPT_NMAPS; i++)
-		if (h->maps[i] >= 0)
-			close(h->maps[i]);
+	for (unsigned int i = 0; i < h->maps.n; i++)
+		close(h->maps.fd[i]);
 	for (unsigned int i = 0; i < h->nlinks; i++)
 		close(h->links[i]);
-	h->nlinks = 0;
+	h->maps.n = h->nlinks = 0;
 }
 
 /* The server's in-kernel objects: the new set replaces the old one only
@@ -167,23 +172,28 @@ static void close_kept(struct holder *h)
  * sets of programs attached for a moment count nothing twice: each
  * charges a task only what grew since its last charge, which they
  * share). */
-static void take_kept(struct holder *h, const int *fds, unsigned int n)
+static void take_kept(struct holder *h, char *names, const int *fds,
+		      unsigned int n)
 {
-	if (n < KEPT_NMAPS || n > KEPT_NMAPS + HOLDER_MAX_LINKS) {
+	g_auto(GStrv) words = g_strsplit(names, " ", -1);
+	unsigned int nmaps = g_strv_length(words) - 1; /* after "kept" */
+
+	if (nmaps > HOLDER_MAX_MAPS || nmaps > n ||
+	    n - nmaps > HOLDER_MAX_LINKS) {
 		for (unsigned int i = 0; i < n; i++)
 			close(fds[i]);
 		return;
 	}
 	close_kept(h);
-	for (unsigned int i = 0; i < n; i++) {
-		if (i < KEPT_NMAPS) {
-			h->maps[i] = fds[i];
-			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-		} else {
-			h->links[h->nlinks++] = fds[i];
-			fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-		}
+	for (unsigned int i = 0; i < n; i++)
+		fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+	for (unsigned int i = 0; i < nmaps; i++) {
+		g_strlcpy(h->maps.name[i], words[i + 1], KEPT_NAME_MAX);
+		h->maps.fd[i] = fds[i];
 	}
+	h->maps.n = nmaps;
+	for (unsigned int i = nmaps; i < n; i++)
+		h->links[h->nlinks++] = fds[i];
 }
 
 static void report_ready(struct holder *h, int status)
@@ -201,10 +211,10 @@ static void report_ready(struct holder *h, int status)
 
 static void take_message(struct holder *h)
 {
-	char buf[64] = {0};
+	char buf[KEPT_MSG_MAX] = {0};
 	union {
 		char space[CMSG_SPACE(sizeof(int) *
-				      (KEPT_NMAPS + HOLDER_MAX_LINKS))];
+				      (HOLDER_MAX_MAPS + HOLDER_MAX_LINKS))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
@@ -219,8 +229,10 @@ static void take_message(struct holder *h)
 		return;
 	c = CMSG_FIRSTHDR(&msg);
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-		take_kept(h, (int *)CMSG_DATA(c),
+		take_kept(h, buf, (int *)CMSG_DATA(c),
 			  (c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+	if (g_str_has_prefix(buf, "kept"))
+		return;
 	if (strcmp(buf, "ready") == 0) {
 		h->ever_ready = true;
 		h->quick_deaths = 0;
@@ -375,8 +387,6 @@ int holder_run(const struct holder_config *cfg, int ready_fd)
 	sigset_t mask, old_mask;
 	int rc, err;
 
-	for (int i = 0; i < KEPT_NMAPS; i++)
-		h.maps[i] = -1;
 	h.exe = g_file_read_link("/proc/self/exe", NULL);
 	err = open_files(&h);
 	if (!h.exe || err) {
@@ -405,11 +415,26 @@ int holder_run(const struct holder_config *cfg, int ready_fd)
 	return rc;
 }
 
+static bool parse_map(const char *item, struct kept_maps *maps)
+{
+	char name[KEPT_NAME_MAX];
+	int fd;
+
+	if (maps->n >= HOLDER_MAX_MAPS ||
+	    sscanf(item, "map=%15[^:]:%d", name, &fd) != 2)
+		return false;
+	g_strlcpy(maps->name[maps->n], name, KEPT_NAME_MAX);
+	maps->fd[maps->n++] = fd;
+	return true;
+}
+
 static bool parse_pair(const char *item, struct holder_env *env)
 {
 	char key[16];
 	int value;
 
+	if (g_str_has_prefix(item, "map="))
+		return parse_map(item, &env->maps);
 	if (sscanf(item, "%15[a-z]=%d", key, &value) != 2)
 		return false;
 	if (!strcmp(key, "fuse"))
@@ -424,12 +449,6 @@ static bool parse_pair(const char *item, struct holder_env *env)
 		env->generation = value;
 	else if (!strcmp(key, "handover"))
 		env->handover = value;
-	else if (!strcmp(key, "slots"))
-		env->maps[KEPT_SLOTS] = value;
-	else if (!strcmp(key, "member"))
-		env->maps[KEPT_MEMBER] = value;
-	else if (!strcmp(key, "charged"))
-		env->maps[KEPT_CHARGED] = value;
 	else
 		return false;
 	return true;
@@ -440,11 +459,8 @@ bool holder_env_parse(struct holder_env *env)
 	const char *value = getenv(HOLDER_ENV);
 	g_auto(GStrv) items = NULL;
 
-	*env = (struct holder_env){.fuse_fd = -1,
-				   .init_fd = -1,
-				   .state_fd = -1,
-				   .sock_fd = -1,
-				   .maps = {-1, -1, -1}};
+	*env = (struct holder_env){
+	    .fuse_fd = -1, .init_fd = -1, .state_fd = -1, .sock_fd = -1};
 	if (!value)
 		return false;
 	items = g_strsplit(value, ",", -1);
@@ -463,7 +479,7 @@ static void send_with_fds(int sock, const char *text, const int *fds,
 {
 	union {
 		char space[CMSG_SPACE(sizeof(int) *
-				      (KEPT_NMAPS + HOLDER_MAX_LINKS))];
+				      (HOLDER_MAX_MAPS + HOLDER_MAX_LINKS))];
 		struct cmsghdr align;
 	} ctl = {0};
 	struct iovec iov = {.iov_base = (void *)text,
@@ -503,14 +519,19 @@ bool holder_wait_go(int sock)
 	}
 }
 
-void holder_send_kept(int sock, const int maps[KEPT_NMAPS], const int *links,
-		      unsigned int nlinks)
+void holder_send_kept(int sock, const struct kept_maps *maps,
+		      const int *links, unsigned int nlinks)
 {
-	int fds[KEPT_NMAPS + HOLDER_MAX_LINKS];
+	int fds[HOLDER_MAX_MAPS + HOLDER_MAX_LINKS];
+	GString *text = g_string_new("kept");
 
-	if (nlinks > HOLDER_MAX_LINKS)
+	if (maps->n > HOLDER_MAX_MAPS || nlinks > HOLDER_MAX_LINKS)
 		return;
-	memcpy(fds, maps, sizeof(int) * KEPT_NMAPS);
-	memcpy(fds + KEPT_NMAPS, links, sizeof(int) * nlinks);
-	send_with_fds(sock, "kept", fds, KEPT_NMAPS + nlinks);
+	for (unsigned int i = 0; i < maps->n; i++) {
+		g_string_append_printf(text, " %s", maps->name[i]);
+		fds[i] = maps->fd[i];
+	}
+	memcpy(fds + maps->n, links, sizeof(int) * nlinks);
+	send_with_fds(sock, text->str, fds, maps->n + nlinks);
+	g_string_free(text, TRUE);
 }

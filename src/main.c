@@ -196,7 +196,8 @@ static void quiet_stderr(void)
 static int adopt(struct fuse_session *se, struct fs *fs, struct sampler *s,
 		 const struct holder_env *env)
 {
-	int maps[KEPT_NMAPS], links[HOLDER_MAX_LINKS];
+	struct kept_maps maps;
+	int links[HOLDER_MAX_LINKS];
 	unsigned int nlinks;
 	int err =
 	    fuseconn_adopt(se, env->fuse_fd, env->init_fd, env->generation > 1);
@@ -206,9 +207,9 @@ static int adopt(struct fuse_session *se, struct fs *fs, struct sampler *s,
 		return err;
 	}
 	fs_set_first_fh(fs, (uint64_t)env->generation << 40);
-	nlinks = sampler_kept(s, maps, links, HOLDER_MAX_LINKS);
+	nlinks = sampler_kept(s, &maps, links, HOLDER_MAX_LINKS);
 	if (nlinks)
-		holder_send_kept(env->sock_fd, maps, links, nlinks);
+		holder_send_kept(env->sock_fd, &maps, links, nlinks);
 	/* no SA_RESTART: the loop's wait must end at the signal */
 	reload_session = se;
 	sigaction(SIGHUP, &(struct sigaction){.sa_handler = on_reload}, NULL);
@@ -386,7 +387,7 @@ int main(int argc, char **argv)
 				      .history_len = o.history_len * 1024,
 				      .state_fd = env.state_fd,
 				      .defer_restore = env.handover};
-	memcpy(cfg.kept_maps, env.maps, sizeof(cfg.kept_maps));
+	cfg.kept = served ? &env.maps : NULL;
 	history_set_wall_offset(g_get_real_time() * 1000 - sampler_now_ns());
 	s = sampler_new(&cfg, &err);
 	if (!s && err == -ENOTSUP) {

@@ -451,6 +451,22 @@ static int group_in_kernel(void *bpf, pid_t tid)
 	return bpfacct_group_of(bpf, tid);
 }
 
+static int origin_in_kernel(void *bpf, pid_t tid, uint32_t *creator,
+			    uint64_t *charged)
+{
+	return bpfacct_origin(bpf, tid, creator, charged);
+}
+
+static int chain_in_kernel(void *bpf, uint32_t creator, uint64_t *ns)
+{
+	return bpfacct_chain(bpf, creator, ns);
+}
+
+static int nsgroup_in_kernel(void *bpf, uint64_t ino, unsigned int gid)
+{
+	return bpfacct_set_nsgroup(bpf, ino, gid);
+}
+
 /* The in-kernel counters, where asked for or best: before the scan, so
  * every task the scan finds is counted (in the root) from now on. */
 static int open_bpf(struct sampler *s)
@@ -462,7 +478,7 @@ static int open_bpf(struct sampler *s)
 
 	if (s->cfg.backend != BACKEND_AUTO && s->cfg.backend != BACKEND_BPF)
 		return 0;
-	s->bpf = bpfacct_open(tree->ncpu, kmax, s->cfg.kept_maps, &why);
+	s->bpf = bpfacct_open(tree->ncpu, kmax, s->cfg.kept, &why);
 	if (!s->bpf) {
 		if (s->cfg.backend == BACKEND_BPF) {
 			g_warning("bpf backend: %s", why);
@@ -478,6 +494,9 @@ static int open_bpf(struct sampler *s)
 	engine_set_kmembers(
 	    s->engine, &(struct engine_kmembers){.move = move_in_kernel,
 						 .group_of = group_in_kernel,
+						 .origin = origin_in_kernel,
+						 .chain = chain_in_kernel,
+						 .nsgroup = nsgroup_in_kernel,
 						 .data = s->bpf});
 	engine_set_have_runtime(s->engine, true);
 	return 0;
@@ -493,7 +512,7 @@ static int open_bpf(struct sampler *s)
 }
 #endif
 
-unsigned int sampler_kept(struct sampler *s, int maps[KEPT_NMAPS], int *links,
+unsigned int sampler_kept(struct sampler *s, struct kept_maps *maps, int *links,
 			  unsigned int max_links)
 {
 #ifdef HAVE_BPF
@@ -617,8 +636,7 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 	 * the maps counting on in the meantime */
 	st = cfg->defer_restore ? NULL : load_state(s);
 	if (!st && !cfg->defer_restore) /* memberships of unknown groups */
-		for (int i = 0; i < KEPT_NMAPS; i++)
-			s->cfg.kept_maps[i] = -1;
+		s->cfg.kept = NULL;
 	*err = open_bpf(s);
 	if (*err) {
 		state_free(st);

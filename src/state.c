@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "nsjoin.h"
 #include "parse.h"
 #include "state.h"
 #include "wire.h"
@@ -32,6 +33,7 @@ struct saved_state {
 	GArray *free_ids;  /* unsigned int */
 	GPtrArray *groups; /* struct saved_group *, parents first */
 	GArray *members;   /* struct engine_member */
+	GArray *joins;	   /* struct nsjoin_saved: containers' namespaces */
 };
 
 static int64_t boottime_ns(void)
@@ -103,6 +105,22 @@ static void save_ids(GByteArray *out, const struct group_tree *tree)
 		wire_u32(out, GPOINTER_TO_UINT(l->data));
 }
 
+static void save_joins(GByteArray *out, struct engine *e)
+{
+	g_autoptr(GArray) joins =
+	    g_array_new(FALSE, FALSE, sizeof(struct nsjoin_saved));
+
+	nsjoin_save(engine_nsjoin(e), joins);
+	wire_u32(out, joins->len);
+	for (unsigned int i = 0; i < joins->len; i++) {
+		const struct nsjoin_saved *j =
+		    &g_array_index(joins, struct nsjoin_saved, i);
+
+		wire_u32(out, j->init);
+		wire_u32(out, j->gid);
+	}
+}
+
 GByteArray *state_save(struct engine *e)
 {
 	struct group_tree *tree = engine_tree(e);
@@ -129,6 +147,7 @@ GByteArray *state_save(struct engine *e)
 	for (unsigned int i = 0; i < members->len; i++)
 		save_member(out,
 			    &g_array_index(members, struct engine_member, i));
+	save_joins(out, e);
 	wire_u64(out, STATE_END);
 	return out;
 }
@@ -158,6 +177,8 @@ void state_free(struct saved_state *st)
 		g_ptr_array_unref(st->groups);
 	if (st->members)
 		g_array_unref(st->members);
+	if (st->joins)
+		g_array_unref(st->joins);
 	g_free(st);
 }
 
@@ -302,6 +323,23 @@ static bool parse_members(struct wire_reader *r, struct saved_state *st)
 	return true;
 }
 
+static bool parse_joins(struct wire_reader *r, struct saved_state *st)
+{
+	uint32_t n = wire_get_u32(r);
+
+	if (!wire_can_hold(r, n, 8))
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		struct nsjoin_saved j = {.init = wire_get_u32(r),
+					 .gid = wire_get_u32(r)};
+
+		if (j.init <= 0 || j.gid == 0 || j.gid >= st->by_id_len)
+			return false;
+		g_array_append_val(st->joins, j);
+	}
+	return r->ok;
+}
+
 /* The header; false (with why) if this server cannot use it. */
 static bool parse_header(struct wire_reader *r, struct saved_state *st,
 			 unsigned int ncpu, bool *with_kseen, const char **why)
@@ -342,6 +380,7 @@ struct saved_state *state_parse(GBytes *bytes, unsigned int ncpu,
 	st->free_ids = g_array_new(FALSE, FALSE, sizeof(unsigned int));
 	st->groups = g_ptr_array_new_with_free_func(saved_group_free);
 	st->members = g_array_new(FALSE, FALSE, sizeof(struct engine_member));
+	st->joins = g_array_new(FALSE, FALSE, sizeof(struct nsjoin_saved));
 	wire_reader_init(&r, buf, len);
 	if (!parse_header(&r, st, ncpu, &with_kseen, &why))
 		goto refuse;
@@ -353,6 +392,9 @@ struct saved_state *state_parse(GBytes *bytes, unsigned int ncpu,
 		goto refuse;
 	why = "a damaged member";
 	if (!parse_members(&r, st))
+		goto refuse;
+	why = "damaged containers' namespaces";
+	if (!parse_joins(&r, st))
 		goto refuse;
 	why = "damaged at its end";
 	if (wire_get_u64(&r) == STATE_END && r.pos == len)
@@ -421,5 +463,16 @@ bool state_apply_groups(const struct saved_state *st, struct engine *e,
 void state_apply_members(const struct saved_state *st, struct engine *e,
 			 bool kernel_kept)
 {
+	struct group_tree *tree = engine_tree(e);
+
 	engine_members_restore(e, st->members, st->boot_ns, kernel_kept);
+	/* exec into containers goes on: their inits, if still alive */
+	for (unsigned int i = 0; i < st->joins->len; i++) {
+		const struct nsjoin_saved *j =
+		    &g_array_index(st->joins, struct nsjoin_saved, i);
+		struct group *g = group_by_id(tree, j->gid);
+
+		if (g)
+			nsjoin_add(engine_nsjoin(e), tree, j->init, g);
+	}
 }

@@ -133,6 +133,9 @@ reader=$!
 sleep 0.5
 
 # the kills
+ctl=$(dirname "$daemon")/cpuacctctl
+sleep 1.2
+since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 lost=0
 for i in $(seq "$kills"); do
 	old=$(server)
@@ -144,6 +147,14 @@ done
 [ $lost -eq 0 ] && result OK "$kills SIGKILLs: a new server each time" ||
 	result FAIL "$kills SIGKILLs: a new server each time" "$lost never came"
 after=$(shape)
+if [ -x "$ctl" ]; then
+	rows=$("$ctl" -m "$mnt" history c --since "$since" --step 1s 2>&1 |
+		awk 'NR > 1 && $2 > 0' | wc -l)
+	[ "$rows" -ge $((kills * ${gap%.*} / 2)) ] &&
+		result OK "history from before the kills kept ($rows busy seconds)" ||
+		result FAIL "history from before the kills kept" \
+			"$("$ctl" -m "$mnt" history c --since "$since" --step 1s 2>&1 | head -5)"
+fi
 [ "$before" = "$after" ] &&
 	result OK "groups, flags, release agent and members kept" ||
 	result FAIL "groups, flags, release agent and members kept" \

@@ -179,6 +179,36 @@ test_move() {
 		fail "move of a missing pid: rc $rc, '$out'"
 }
 
+is_sleep() { [[ $(cat "/proc/$1/comm" 2>/dev/null) == sleep ]]; }
+
+# adopt: a process that burned in the root moves with what it ran (its
+# CPU clock, all of it: nothing of its creators, who live), and the root,
+# which counted it already, does not count it again.
+test_adopt() {
+	local S p past got r0 r1 t0 t1 ncpu out
+	S=$(sgroup) || exit 1
+	# shellcheck disable=SC2016 # the inner shell's
+	start p sh -c 'i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; exec sleep 30'
+	wait_until 10 is_sleep "$p" ||
+		{ fail "the burner did not finish"; return; }
+	past=$(cpu_ns "$p")
+	ncpu=$(nproc)
+	t0=$(date +%s%N) r0=$(cat "$SROOT/cpuacct.usage")
+	out=$(ctl adopt "${S##*/}" "$p") || fail "adopt failed: $out"
+	r1=$(cat "$SROOT/cpuacct.usage") t1=$(date +%s%N)
+	got=$(cat "$S/cpuacct.usage")
+	diag "adopt: '$out'; group $got ns, the process's clock $past ns; root +$((r1 - r0)) ns in $((t1 - t0)) ns"
+	check_eq "adopt: the group's usage is the process's past" "$past" "$got"
+	check_eq "adopt: cgroup.procs" "$p" "$(cat "$S/cgroup.procs")"
+	((r1 - r0 <= (t1 - t0) * ncpu)) ||
+		fail "the root grew by $((r1 - r0)) ns in $((t1 - t0)) ns on $ncpu CPUs: counted twice"
+	expect_error "adopt: no such process" "cannot adopt 999999999 into ${S##*/}: No such process" \
+		ctl adopt "${S##*/}" 999999999
+	expect_error "adopt: no such group" "cannot adopt $p into it_nope: No such file or directory" \
+		ctl adopt it_nope "$p"
+	expect_error "adopt: the root" "the root holds every process already" ctl adopt / "$p"
+}
+
 test_nonroot() {
 	local out rc
 	out=$("${NOBODY[@]}" "$CTL" -m "$SROOT" status 2>&1)
@@ -325,6 +355,7 @@ run_test "ctl: a busy loop is 100 % in top -b -n 2" test_top_busy
 run_test "ctl: a reset shows as a reset in history" test_history_reset
 run_test "ctl: exec runs the command in the group (tasks)" test_exec
 run_test "ctl: move puts processes in the group (tasks)" test_move
+run_test "ctl: adopt moves a process with its past, the root counts it once" test_adopt
 run_test "ctl: a non-root caller is refused" test_nonroot
 run_test "ctl: --ctl-group lets its members in, the daemon refuses others" test_ctl_group
 run_test "ctl: errors are one line and a nonzero status" test_errors

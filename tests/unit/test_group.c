@@ -56,6 +56,23 @@ START_TEST(test_charge_walks_to_root)
 }
 END_TEST
 
+/* An adopted init's past: the root had it already, its chain gains it. */
+START_TEST(test_transfer_below_root)
+{
+	struct group *a = mk(group_root(tree), "a");
+	struct group *b = mk(a, "b");
+
+	group_charge(group_root(tree), 1, 40, 10);
+	group_transfer_usage(b, 1, 50);
+	ck_assert_uint_eq(b->usage[1], 50);
+	ck_assert_uint_eq(a->usage[1], 50);
+	ck_assert_uint_eq(group_root(tree)->usage[1], 50);
+	ck_assert_uint_eq(b->user[1] + b->sys[1], 0);
+	group_transfer_usage(group_root(tree), 1, 7);
+	ck_assert_uint_eq(group_root(tree)->usage[1], 50);
+}
+END_TEST
+
 START_TEST(test_parent_is_sum_of_children)
 {
 	struct group *p = mk(group_root(tree), "p");
@@ -240,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_root);
 	tcase_add_test(tc, test_ids_reused_late);
 	tcase_add_test(tc, test_charge_walks_to_root);
+	tcase_add_test(tc, test_transfer_below_root);
 	tcase_add_test(tc, test_parent_is_sum_of_children);
 	tcase_add_test(tc, test_reset_only_self);
 	tcase_add_test(tc, test_rmdir_keeps_past_in_parent);
