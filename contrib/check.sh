@@ -159,7 +159,8 @@ for b in tracepoint clock; do
 	grep -E '^# (pause|busy)' "$work/restart-$b.log" || true
 	cleanup_leftovers
 done
-stage restart-asan 300 env RESTART_KILLS=5 \
+stage restart-asan 300 env RESTART_KILLS=5 RESTART_MAX_PAUSE_MS=5000 \
+	RESTART_MAX_RELOAD_MS=3000 \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	bash "$top/tests/integration/restart.sh" "$asan/src/cpuacctfs"
 cleanup_leftovers

@@ -29,7 +29,7 @@ CG=/sys/fs/cgroup/cpuacct # the group's path inside a container
 RD="head -n 100000"
 BURN_LOOPS=${CT_BURN_LOOPS:-850000} # busybox sh loop turns, about 1 s
 TESTS=(inside busybox-cat no-escape pid-namespace echo-0 exec non-root usage hooks
-	hook-errors hook-cgroup2 two-containers)
+	hook-errors hook-cgroup2 two-containers daemon-restart)
 
 T="" MNT="" RUNC_ROOT="" DAEMON_PID=""
 N=0 PASSED=0 FAILED=0 SKIPPED=0
@@ -116,7 +116,7 @@ start_daemon() {
 	local i
 	MNT=$T/mnt
 	mkdir -p "$MNT"
-	"$DAEMON" -f "$MNT" >"$T/daemon.log" 2>&1 &
+	"$DAEMON" -f --pidfile="$T/server.pid" "$MNT" >"$T/daemon.log" 2>&1 &
 	DAEMON_PID=$!
 	for ((i = 0; i < 100; i++)); do
 		[[ -f $MNT/cpuacct.usage ]] && return 0
@@ -428,6 +428,42 @@ t_exec() {
 	wait_for 3 in_file "$p" "$MNT/$PARENT/$id/tasks" ||
 		fail "the exec'd process (host pid $p) is not in $PARENT/$id: $(ids "$MNT/$PARENT/$id/tasks")"
 	in_file "$p" "$MNT/tasks" && fail "the exec'd process is still in the root group"
+	stop_ct "$id"
+}
+
+# The serving process is killed three times while the container reads
+# its group in a loop: every read answers, and usage never goes down
+# (issue 11: the holder keeps the container's bind mount alive).
+t_daemon_restart() {
+	local id=ct$$-restart reads=$T/restart.reads k old
+	# the container's output goes to $T/b/ID/out (its rootfs is read-only)
+	# shellcheck disable=SC2016 # expanded by the container's sh
+	start_ct "$id" sh -c 'i=0; while [ $i -lt 300 ]; do
+		if v=$(head -n 1 '"$CG"'/cpuacct.usage); then echo "$v"
+		else echo FAIL; fi; i=$((i+1)); usleep 10000; done
+		echo END; exec sleep 1000' || return 1
+	sleep 0.5
+	for k in 1 2 3; do
+		old=$(<"$T/server.pid")
+		kill -KILL "$old"
+		wait_for 5 eval '[[ $(<"$T/server.pid") != "$old" ]]' ||
+			fail "no new server after kill $k"
+		sleep 0.8
+	done
+	wait_for 30 grep -q END "$T/b/$id/out" ||
+		fail "the reading loop never ended: $(tail -n 3 "$T/b/$id/out")"
+	grep -v END "$T/b/$id/out" >"$reads"
+	if [[ -s $reads ]]; then
+		grep -qv '^[0-9][0-9]*$' "$reads" &&
+			fail "reads that failed or were not numbers:" \
+				"$(grep -v '^[0-9][0-9]*$' "$reads" | sort | uniq -c | head -3)"
+		sort -n -c "$reads" 2>/dev/null ||
+			fail "usage went down between two reads"
+		diag "$(wc -l <"$reads") reads across 3 kills of the server"
+	fi
+	in_file "$(init_pid "$id")" "$MNT/$PARENT/$id/tasks" ||
+		fail "init is no longer in $PARENT/$id after the kills"
+	rm -f "$reads"
 	stop_ct "$id"
 }
 

@@ -9,12 +9,16 @@
 # deliberate unmount must still end everything.
 #
 # usage: restart.sh DAEMON [daemon args...]
-# RESTART_KILLS (default 30) and RESTART_GAP (s between kills, default 1).
+# RESTART_KILLS (default 30) and RESTART_GAP (s between kills, default 1);
+# RESTART_MAX_PAUSE_MS and RESTART_MAX_RELOAD_MS (1000 and 200, the goals;
+# a sanitizer build starts slower).
 set -u
 daemon=$1
 shift
 kills=${RESTART_KILLS:-30}
 gap=${RESTART_GAP:-1}
+max_pause=${RESTART_MAX_PAUSE_MS:-1000}
+max_reload=${RESTART_MAX_RELOAD_MS:-200}
 label="restart${*:+ ($*)}"
 n=0
 failed=0
@@ -201,12 +205,12 @@ p99=$(echo "$kp" | awk '{ a[NR] = $1 } END { i = int(NR * 0.99 + 0.99); print a[
 p50=$(echo "$kp" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
 rp=$(pauses reload)
 echo "# pause seen by the reader after a SIGKILL (ms, $kills kills): median $p50, p99 $p99; after a reload: $rp"
-[ "${p99:-9999}" -le 1000 ] &&
-	result OK "pause after a SIGKILL <= 1 s (p99 $p99 ms)" ||
-	result FAIL "pause after a SIGKILL <= 1 s" "p99 $p99 ms"
-[ "${rp:-9999}" -le 200 ] &&
-	result OK "pause across a reload <= 200 ms ($rp ms)" ||
-	result FAIL "pause across a reload <= 200 ms" "$rp ms"
+[ "${p99:-99999}" -le "$max_pause" ] &&
+	result OK "pause after a SIGKILL <= $max_pause ms (p99 $p99 ms)" ||
+	result FAIL "pause after a SIGKILL <= $max_pause ms" "p99 $p99 ms"
+[ "${rp:-99999}" -le "$max_reload" ] &&
+	result OK "pause across a reload <= $max_reload ms ($rp ms)" ||
+	result FAIL "pause across a reload <= $max_reload ms" "$rp ms"
 
 k=$(cat "$kg/cpuacct.usage")
 o=$(cat "$mnt/c/cpuacct.usage")
