@@ -10,6 +10,7 @@
 #include "config.h"
 #include "evqueue.h"
 #include "members.h"
+#include "release.h"
 #include "sampler.h"
 #include "taskstats.h"
 #ifdef HAVE_BPF
@@ -42,6 +43,7 @@ struct sampler {
 	GThread *thread;
 	sampler_publish_fn on_publish;
 	void *on_publish_data;
+	struct release *release; /* runs the release agent (release.h) */
 };
 
 int64_t sampler_now_ns(void)
@@ -160,6 +162,9 @@ static void publish(struct sampler *s)
 	if (s->on_publish)
 		s->on_publish(next, s->on_publish_data);
 	snapshot_unref(old);
+	/* only queues: the agents run on the release thread */
+	release_collect(s->release, engine_tree(s->engine)->release_agent,
+			engine_tasks(s->engine)->released);
 }
 
 void sampler_set_publish_hook(struct sampler *s, sampler_publish_fn fn,
@@ -556,6 +561,7 @@ int sampler_start(struct sampler *s)
 	s->sync_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->sync_fd < 0)
 		return -errno;
+	s->release = release_new();
 	s->thread = g_thread_new("sampler", sampler_main, s);
 	return 0;
 }
@@ -572,6 +578,7 @@ void sampler_free(struct sampler *s)
 				  g_strerror(errno));
 		g_thread_join(s->thread);
 	}
+	release_free(s->release);
 	if (s->timer_fd >= 0)
 		close(s->timer_fd);
 	if (s->stop_fd >= 0)
