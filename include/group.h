@@ -46,12 +46,12 @@ struct group {
 	uid_t uid;	     /* owner of the directory (chown; mkdir's fsuid) */
 	gid_t gid;	     /* its group (chgrp; mkdir's fsgid) */
 	mode_t mode;	     /* permission bits of the directory */
-	/* each file's owner and mode by enum cg_file, or NULL while every
-	 * file is root's with its default mode (owner.h) */
-	struct file_attr *files;
 	int64_t ctime_ns;    /* CLOCK_REALTIME of mkdir */
 	bool notify_on_release;
 	bool clone_children;
+	/* each file's owner and mode by enum cg_file, or NULL while every
+	 * file is root's with its default mode (owner.h) */
+	struct file_attr *files;
 	unsigned int ntasks; /* threads that are direct members */
 	unsigned int ncpu;   /* length of the three arrays below */
 	uint64_t *usage;     /* ns per CPU, descendants included */

@@ -124,11 +124,11 @@ int control_mkdir(struct sampler *s, unsigned int parent, const char *name,
 		/* the creator's, directory and files, as cgroup_mkdir */
 		owner_init(g, w->uid, w->gid);
 		*gid = g->id;
-	}
-	else if (err == -ENOSPC)
+	} else if (err == -ENOSPC) {
 		g_warning("mkdir %s: the kernel's counters have room for no "
 			  "more groups (--max-groups=%u)",
 			  name, tree->kmax - GROUP_ID_REUSE_AFTER - 1);
+	}
 	sampler_unlock(s);
 	return err;
 }

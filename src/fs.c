@@ -352,8 +352,7 @@ static void take_opener(const struct fuse_ctx *ctx, struct open_file *of)
 	if (procfs_read_euid(ctx->pid, &of->euid))
 		of->euid = ctx->uid; /* the fsuid: the euid unless changed */
 	if (of->file == CGF_RELEASE_AGENT)
-		of->sys_admin =
-		    procfs_capable_init_ns(ctx->pid, CAP_SYS_ADMIN);
+		of->sys_admin = procfs_capable_init_ns(ctx->pid, CAP_SYS_ADMIN);
 }
 
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)

@@ -13,8 +13,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: resuid RUID EUID SUID SECONDS\n");
 		return 2;
 	}
-	if (setgroups(0, NULL) || setresuid(atoi(argv[1]), atoi(argv[2]),
-					    atoi(argv[3]))) {
+	if (setgroups(0, NULL) ||
+	    setresuid(atoi(argv[1]), atoi(argv[2]), atoi(argv[3]))) {
 		perror("resuid");
 		return 1;
 	}
