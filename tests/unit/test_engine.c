@@ -30,6 +30,7 @@ struct fake_proc {
 	uint64_t start_ticks;
 	unsigned int flags;
 	uid_t uid;
+	uid_t suid; /* saved uid */
 	int nthreads;
 	pid_t tids[MAX_THREADS];
 	uint64_t runtime[MAX_THREADS];
@@ -124,14 +125,15 @@ static int f_stat(pid_t pid, pid_t tid, struct proc_stat *st)
 	return 0;
 }
 
-static int f_uids(pid_t pid, uid_t *ruid, uid_t *euid)
+static int f_uids(pid_t pid, uid_t *ruid, uid_t *suid)
 {
 	for (int i = 0; i < MAX_PROCS; i++) {
 		struct fake_proc *p = &world[i];
 
 		for (int t = 0; p->used && p->in_proc && t < p->nthreads; t++)
 			if (p->tids[t] == pid) {
-				*ruid = *euid = p->uid;
+				*ruid = p->uid;
+				*suid = p->suid;
 				return 0;
 			}
 	}
@@ -522,6 +524,7 @@ START_TEST(test_attach_errors)
 	spawn(2, 0, 0)->flags = PROCFS_PF_KTHREAD;
 	spawn(40, 2, 0)->flags = PROCFS_PF_KTHREAD | PROCFS_PF_NO_SETAFFINITY;
 	spawn(41, 2, 0)->flags = PROCFS_PF_KTHREAD;
+	spawn(11, 1, 0);
 	engine_scan(e);
 	ck_assert_int_eq(engine_attach(e, g->id, 2, false, &root_writer, 1),
 			 -EINVAL);
@@ -534,6 +537,12 @@ START_TEST(test_attach_errors)
 	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1), -EACCES);
 	fp(10)->uid = 1000;
 	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1), 0);
+	/* cgroup v1: the writer's euid against the real or saved uid */
+	fp(11)->uid = 2000;
+	fp(11)->suid = 1000;
+	ck_assert_int_eq(engine_attach(e, g->id, 11, false, &user, 1), 0);
+	fp(11)->suid = 2000;
+	ck_assert_int_eq(engine_attach(e, g->id, 11, false, &user, 1), -EACCES);
 	ck_assert_int_eq(engine_attach(e, 99, 10, false, &root_writer, 1),
 			 -ENODEV);
 }
