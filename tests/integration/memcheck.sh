@@ -56,6 +56,7 @@ round() {
 	mkdir "$g/sub"
 	chown 65534:65534 "$g" "$g/tasks"
 	chmod 0750 "$g"
+	# shellcheck disable=SC2016 # the inner shell expands them
 	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
 		'mkdir "$1/u" && echo $$ >"$1/u/tasks" && echo $$ >"$1/tasks" &&
 		rmdir "$1/u"' sh "$g"

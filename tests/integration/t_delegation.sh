@@ -8,13 +8,15 @@
 
 # Throwaway ids that need no passwd entry: U:G owns, U2:G2 is a stranger.
 U=64123 G=64124 U2=64125 G2=64126
-AS_U=(setpriv --reuid=$U --regid=$G --clear-groups)
-AS_U2=(setpriv --reuid=$U2 --regid=$G2 --clear-groups)
+AS_U=(setpriv "--reuid=$U" "--regid=$G" --clear-groups)
+AS_U2=(setpriv "--reuid=$U2" "--regid=$G2" --clear-groups)
 FD=$IT_DIR/fd.pl
 
 # attrs DIR: mode, owner and group of DIR and of each of its files.
 attrs() {
-	(cd "$1" && stat -c '%a %u %g %n' . $(file_names .))
+	local files
+	mapfile -t files < <(file_names "$1")
+	(cd "$1" && stat -c '%a %u %g %n' . "${files[@]}")
 }
 
 # errno_as U_CMD CODE PATH...: perl CODE as the user of U_CMD (an array
@@ -33,11 +35,12 @@ test_root_changes() {
 	local d
 	both_groups
 	for d in "$K" "$S"; do
-		chown $U:$G "$d" && chmod 0750 "$d" &&
+		if ! { chown $U:$G "$d" && chmod 0750 "$d" &&
 			chmod 0666 "$d/tasks" && chown $U2 "$d/cgroup.procs" &&
 			chgrp $G2 "$d/notify_on_release" &&
-			chmod 4751 "$d/cpuacct.usage" && chmod 0400 "$d/cpuacct.stat" ||
+			chmod 4751 "$d/cpuacct.usage" && chmod 0400 "$d/cpuacct.stat"; }; then
 			fail "chmod/chown in $d failed"
+		fi
 	done
 	check_same "attributes after root's changes" "$(attrs "$K")" "$(attrs "$S")"
 	for d in "$K" "$S"; do chmod 7777 "$d"; done
@@ -196,8 +199,9 @@ test_fd_release_agent() {
 test_cgcreate() {
 	local name k s
 	command -v cgcreate >/dev/null || skip "cgcreate (cgroup-tools) is not installed"
-	getent passwd daemon >/dev/null && getent group nogroup >/dev/null ||
+	if ! getent passwd daemon >/dev/null || ! getent group nogroup >/dev/null; then
 		skip "no user daemon or group nogroup"
+	fi
 	name=$(new_name)
 	k=$KROOT/$name s=$SROOT/$name
 	register group "$k"

@@ -117,6 +117,7 @@ test_child_rmdir() {
 # notify_on_release, or a parent whose last task leaves or whose child
 # goes while another child stays.
 test_no_run() {
+	# shellcheck disable=SC2034 # kq, sq: started for their exits only
 	local kc sc kd sd kp sp kq sq ka sa
 	setup
 	kc=$(new_group "$K") sc=$(new_group "$S")
