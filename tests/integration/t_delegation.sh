@@ -88,9 +88,14 @@ test_owner_mkdir() {
 	check_same "mkdir and rmdir as the owner" "${out[0]}" "${out[1]}"
 }
 
-# uids PID: the real, effective and saved uid of PID.
-uids() {
-	awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$1/status"
+# has_uids PID "R E S": PID's real, effective and saved uids are these.
+has_uids() {
+	[[ $(awk '/^Uid:/ { print $2, $3, $4 }' "/proc/$1/status" 2>/dev/null) == "$2" ]]
+}
+
+# is_comm PID NAME: PID runs NAME (a setpriv has exec'd it).
+is_comm() {
+	[[ $(cat "/proc/$1/comm" 2>/dev/null) == "$2" ]]
 }
 
 test_moves() {
@@ -102,8 +107,14 @@ test_moves() {
 	# the rule looks at the real and saved uids, not the effective one
 	start tm1 "$IT_HELPERS/resuid" $U2 $U $U2 60
 	start tm2 "$IT_HELPERS/resuid" $U2 $U2 $U 60
-	sleep 0.2
-	diag "mixed targets (ruid euid suid): $(uids "$tm1"), $(uids "$tm2")"
+	# each target as it will stay, before the first write
+	if ! { wait_until 5 is_comm "$tu" sleep &&
+		wait_until 5 is_comm "$tu2" sleep &&
+		wait_until 5 is_comm "$tr" sleep &&
+		wait_until 5 has_uids "$tm1" "$U2 $U $U2" &&
+		wait_until 5 has_uids "$tm2" "$U2 $U2 $U"; }; then
+		fail "the targets did not start"
+	fi
 	for d in "$K" "$S"; do
 		chown $U:$G "$d" "$d/tasks" "$d/cgroup.procs"
 		out+=("$(
@@ -128,7 +139,7 @@ test_fd_root_to_nobody() {
 	local d tr out=()
 	both_groups
 	start tr sleep 60
-	sleep 0.1
+	wait_until 5 is_comm "$tr" sleep || fail "no target"
 	for d in "$K" "$S"; do
 		out+=("$(
 			("${NOBODY[@]}" perl "$FD" write "$tr") 3>>"$d/tasks"
@@ -159,6 +170,7 @@ test_fd_nobody_to_root() {
 	local d tr h out=()
 	both_groups
 	start tr sleep 60
+	wait_until 5 is_comm "$tr" sleep || fail "no target"
 	for d in "$K" "$S"; do
 		chmod 0666 "$d/tasks"
 		hold_fd h "$d/tasks" "${NOBODY[@]}"

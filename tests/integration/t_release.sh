@@ -48,10 +48,10 @@ runs() {
 	grep -F "arg=/$name" "$1" | sed "s|arg=/$name|arg=/G|"
 }
 
-# settle: wait until both logs have as many lines as WANT (or 5 s pass),
-# then a little longer, for runs that should not come.
+# settle WANT: wait until both logs have WANT lines (or 15 s pass: a loaded
+# machine), then a little longer, for runs that should not come.
 settle() {
-	wait_until 5 both_logged "$1"
+	wait_until 15 both_logged "$1"
 	sleep 0.5
 }
 
@@ -95,6 +95,7 @@ test_moved_out() {
 	setup
 	start_in kp "$K" sleep 60
 	start_in sp "$S" sleep 60
+	wait_until 5 grep -qx "$kp" "$K/tasks"
 	wait_until 5 grep -qx "$sp" "$S/tasks"
 	echo "$kp" >"$KROOT/tasks"
 	echo "$sp" >"$SROOT/tasks"
@@ -132,6 +133,7 @@ test_no_run() {
 	start_in sa "$S" sleep 60
 	start_in kp "$K" sleep 0.2
 	start_in sp "$S" sleep 0.2
+	wait_until 5 grep -qx "$ka" "$K/tasks"
 	wait_until 5 grep -qx "$sa" "$S/tasks"
 	echo "$ka" >"$KROOT/tasks"
 	echo "$sa" >"$SROOT/tasks"
