@@ -4,7 +4,7 @@ set -e
 PKGS="build-essential autoconf automake pkg-config libfuse3-dev fuse3
 libglib2.0-dev check valgrind perl procps util-linux
 kmod runc busybox-static libbpf-dev clang llvm bpftool tmux
-libcap2-bin podman docker.io"
+libcap2-bin podman docker.io cgroup-tools"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |

@@ -36,10 +36,14 @@ extern const struct engine_sources engine_procfs_sources;
  * both see everything that happened up to now (set by the sampler). */
 typedef void (*engine_drain_fn)(void *data);
 
-/* Who asked for a move: the FUSE request's credentials. */
+/* Who asked. The kernel checks the credentials of whoever opened the
+ * file, not the writer's (CVE-2021-4197): an fd opened by root and
+ * handed to a user still moves what root may move. */
 struct writer {
-	pid_t pid;
-	uid_t uid;
+	pid_t pid;	/* the writing thread: pid 0, its pid namespace */
+	uid_t uid;	/* the opener's effective uid (mkdir: fsuid) */
+	gid_t gid;	/* mkdir: the creator's fsgid */
+	bool sys_admin; /* the opener had CAP_SYS_ADMIN (initial userns) */
 };
 
 struct engine_stats {

@@ -26,15 +26,32 @@ struct stat_state {
 	struct prev_cputime prev;
 };
 
+/* Owner and permission bits of a group's directory or one of its files,
+ * as chown, chgrp and chmod set them (owner.h). */
+struct file_attr {
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+/* How many files a group's attribute array covers: CGF_COUNT (files.h),
+ * which this header cannot include. */
+#define GROUP_FILES 15
+
 struct group {
 	unsigned int id;
 	char *name;
 	struct group *parent;
 	GPtrArray *children; /* struct group *, in creation order */
+	uid_t uid;	     /* owner of the directory (chown; mkdir's fsuid) */
+	gid_t gid;	     /* its group (chgrp; mkdir's fsgid) */
 	mode_t mode;	     /* permission bits of the directory */
 	int64_t ctime_ns;    /* CLOCK_REALTIME of mkdir */
 	bool notify_on_release;
 	bool clone_children;
+	/* each file's owner and mode by enum cg_file, or NULL while every
+	 * file is root's with its default mode (owner.h) */
+	struct file_attr *files;
 	unsigned int ntasks; /* threads that are direct members */
 	unsigned int ncpu;   /* length of the three arrays below */
 	uint64_t *usage;     /* ns per CPU, descendants included */
@@ -102,6 +119,13 @@ int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 int group_rmdir(struct group_tree *tree, struct group *g);
 int group_rename(struct group_tree *tree, struct group *g,
 		 struct group *new_parent, const char *new_name);
+
+/* Whether cgroup v1 would run the release agent for g now: it has
+ * notify_on_release, no tasks and no subgroups. */
+bool group_releasable(const struct group *g);
+
+/* g's path from the root, as the release agent gets it: "/a/b", "/". */
+char *group_path(const struct group *g);
 
 /* The one charge path: time spent on one CPU, added to g and every
  * ancestor. */

@@ -42,8 +42,12 @@ int procfs_process_clock(pid_t pid, uint64_t *ns);
 /* One thread's runtime in ns: /proc/PID/task/TID/schedstat field 1. */
 int procfs_thread_runtime(pid_t pid, pid_t tid, uint64_t *ns);
 
-/* Real and effective uid, from /proc/PID/status "Uid:". */
-int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid);
+/* Real and saved uid, from /proc/PID/status "Uid:": those cgroup v1
+ * compares a writer's euid with. */
+int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *suid);
+
+/* Effective uid: what an open file keeps of its opener (fs.c). */
+int procfs_read_euid(pid_t pid, uid_t *euid);
 
 /* Whether task pid has capability cap (CAP_*) in its effective set and
  * lives in the initial user namespace: the kernel's capable(). */

@@ -25,7 +25,10 @@ struct snap_group {
 	unsigned int id;
 	unsigned int parent_id; /* == id for the root */
 	char *name;
+	uid_t uid;
+	gid_t gid;
 	mode_t mode;
+	struct file_attr *files; /* a copy of the group's, or NULL */
 	int64_t ctime_ns;
 	bool notify_on_release;
 	bool clone_children;

@@ -66,6 +66,9 @@ struct task_table {
 	GHashTable *tasks; /* tid -> struct task * */
 	GHashTable *procs; /* tgid -> struct proc * (live ones) */
 	uint64_t gen;	   /* bumped when membership changes */
+	/* paths of groups that became releasable (group_releasable) since
+	 * release_collect last took them (release.h) */
+	GPtrArray *released;
 };
 
 struct task_table *tasks_new(void);

@@ -1,9 +1,9 @@
 /* control.c - writes and directory operations, applied to the engine. */
 #include <errno.h>
-#include <linux/capability.h>
 
 #include "control.h"
 #include "kcount.h"
+#include "owner.h"
 #include "parse.h"
 #include "pidns.h"
 #include "procfs.h"
@@ -75,8 +75,8 @@ static int write_release_agent(struct sampler *s, const char *buf, size_t len,
 	int err;
 
 	/* the kernel's check since CVE-2022-0492: CAP_SYS_ADMIN in the
-	 * initial user namespace, whatever the uid */
-	if (!procfs_capable_init_ns(w->pid, CAP_SYS_ADMIN))
+	 * initial user namespace, whatever the uid, of the opener */
+	if (!w->sys_admin)
 		return -EPERM;
 	err = parse_release_agent(buf, len, &path);
 	if (err)
@@ -113,19 +113,22 @@ int control_write(struct sampler *s, unsigned int gid, enum cg_file f,
 }
 
 int control_mkdir(struct sampler *s, unsigned int parent, const char *name,
-		  mode_t mode, unsigned int *gid)
+		  mode_t mode, const struct writer *w, unsigned int *gid)
 {
 	struct group_tree *tree = engine_tree(sampler_lock(s));
 	struct group *p = group_by_id(tree, parent);
 	struct group *g = NULL;
 	int err = p ? group_mkdir(tree, p, name, mode, &g) : -ENOENT;
 
-	if (!err)
+	if (!err) {
+		/* the creator's, directory and files, as cgroup_mkdir */
+		owner_init(g, w->uid, w->gid);
 		*gid = g->id;
-	else if (err == -ENOSPC)
+	} else if (err == -ENOSPC) {
 		g_warning("mkdir %s: the kernel's counters have room for no "
 			  "more groups (--max-groups=%u)",
 			  name, tree->kmax - GROUP_ID_REUSE_AFTER - 1);
+	}
 	sampler_unlock(s);
 	return err;
 }
@@ -145,6 +148,10 @@ int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 		 * its parent before its slots are forgotten */
 		kcount_charge(tree);
 		err = group_rmdir(tree, g);
+		/* the kernel checks the parent for release after an rmdir */
+		if (!err && group_releasable(p))
+			g_ptr_array_add(engine_tasks(e)->released,
+					group_path(p));
 	} else if (p && files_lookup(name, !p->parent) != CGF_DIR) {
 		err = -ENOTDIR;
 	}
@@ -167,4 +174,15 @@ int control_rename(struct sampler *s, unsigned int parent, const char *name,
 		err = -ENOTDIR;
 	sampler_unlock(s);
 	return err;
+}
+
+int control_setattr(struct sampler *s, unsigned int gid, enum cg_file f,
+		    const struct owner_change *c)
+{
+	struct group *g = group_by_id(engine_tree(sampler_lock(s)), gid);
+
+	if (g)
+		owner_set(g, f, c);
+	sampler_unlock(s);
+	return g ? 0 : -ENOENT;
 }

@@ -1080,7 +1080,7 @@ static int check_movable(struct engine *e, struct task *t, bool whole,
 			 const struct writer *w)
 {
 	struct proc_stat st;
-	uid_t ruid, euid;
+	uid_t ruid, suid;
 
 	if (e->src->read_stat(t->proc->tgid, t->tid, &st))
 		return -ESRCH;
@@ -1092,11 +1092,13 @@ static int check_movable(struct engine *e, struct task *t, bool whole,
 	if ((st.flags & PROCFS_PF_NO_SETAFFINITY) ||
 	    ((st.flags & PROCFS_PF_KTHREAD) && t->tid == 2))
 		return -EINVAL;
+	/* cgroup v1's rule: the opener's euid is root, or the target's
+	 * real or saved uid */
 	if (w->uid == 0)
 		return 0;
-	if (e->src->read_uids(t->tid, &ruid, &euid))
+	if (e->src->read_uids(t->tid, &ruid, &suid))
 		return -ESRCH;
-	return w->uid == ruid || w->uid == euid ? 0 : -EACCES;
+	return w->uid == ruid || w->uid == suid ? 0 : -EACCES;
 }
 
 static struct task *find_or_rescan(struct engine *e, pid_t tid)

@@ -7,12 +7,16 @@
  * read reaches us and is rendered from the newest snapshot.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "control.h"
 #include "files.h"
 #include "fs.h"
+#include "owner.h"
+#include "procfs.h"
 
 #define ATTR_TIMEOUT 1.0
 #define CACHE_TIMEOUT 3600.0 /* cache mode invalidates explicitly */
@@ -39,6 +43,10 @@ struct open_file {
 	uint64_t serial; /* the group opened, should its id come back */
 	enum cg_file file;
 	GString *text;
+	/* the opener's credentials, which writes are checked with, as the
+	 * kernel checks them with the file's f_cred (CVE-2021-4197) */
+	uid_t euid;
+	bool sys_admin;
 };
 
 static void open_file_unref(struct open_file *of)
@@ -81,17 +89,21 @@ static double attr_timeout(fuse_req_t req)
 static void fill_stat(const struct snap_group *g, enum cg_file f,
 		      struct stat *st)
 {
+	struct file_attr a = owner_of(g->uid, g->gid, g->mode, g->files, f);
+
 	memset(st, 0, sizeof(*st));
 	st->st_ino = files_ino(g->id, f);
+	st->st_uid = a.uid;
+	st->st_gid = a.gid;
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec =
 	    g->ctime_ns / 1000000000LL;
 	st->st_atim.tv_nsec = st->st_mtim.tv_nsec = st->st_ctim.tv_nsec =
 	    g->ctime_ns % 1000000000LL;
 	if (f == CGF_DIR) {
-		st->st_mode = S_IFDIR | g->mode;
+		st->st_mode = S_IFDIR | a.mode;
 		st->st_nlink = 2 + g->children->len;
 	} else {
-		st->st_mode = S_IFREG | files_info(f)->mode;
+		st->st_mode = S_IFREG | a.mode;
 		st->st_nlink = 1;
 	}
 	st->st_blksize = 4096;
@@ -238,16 +250,34 @@ static void fs_getattr(fuse_req_t req, fuse_ino_t ino,
 }
 
 /* Truncation (O_TRUNC, `>` in a shell) is accepted and changes nothing,
- * as on cgroupfs; ownership and mode changes are not supported yet. */
+ * as on cgroupfs; times are not kept; owner and mode are (owner.h),
+ * once the kernel has checked that the caller may change them. */
 static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		       int to_set, struct fuse_file_info *fi)
 {
 	int allowed = FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME |
 		      FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
-		      FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME;
+		      FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME |
+		      FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID |
+		      FUSE_SET_ATTR_GID;
+	struct owner_change c = {
+	    .set_uid = to_set & FUSE_SET_ATTR_UID,
+	    .set_gid = to_set & FUSE_SET_ATTR_GID,
+	    .set_mode = to_set & FUSE_SET_ATTR_MODE,
+	    .uid = attr->st_uid,
+	    .gid = attr->st_gid,
+	    .mode = attr->st_mode,
+	};
+	int err;
 
 	if (to_set & ~allowed)
 		return (void)fuse_reply_err(req, EPERM);
+	if (c.set_uid || c.set_gid || c.set_mode) {
+		err = control_setattr(sampler_of(req), files_ino_gid(ino),
+				      files_ino_file(ino), &c);
+		if (err)
+			return (void)fuse_reply_err(req, -err);
+	}
 	fs_getattr(req, ino, fi);
 }
 
@@ -315,6 +345,16 @@ static void fs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_buf(req, buf, used);
 }
 
+/* What the kernel would keep in the file's f_cred: read at open, as
+ * the opener may drop its privileges or hand the fd on before writing. */
+static void take_opener(const struct fuse_ctx *ctx, struct open_file *of)
+{
+	if (procfs_read_euid(ctx->pid, &of->euid))
+		of->euid = ctx->uid; /* the fsuid: the euid unless changed */
+	if (of->file == CGF_RELEASE_AGENT)
+		of->sys_admin = procfs_capable_init_ns(ctx->pid, CAP_SYS_ADMIN);
+}
+
 static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	g_autoptr(snapshot_t) snap = sampler_snapshot(sampler_of(req));
@@ -334,6 +374,8 @@ static void fs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	of->gid = files_ino_gid(ino);
 	of->serial = g->serial;
 	of->file = f;
+	if ((fi->flags & O_ACCMODE) != O_RDONLY)
+		take_opener(fuse_req_ctx(req), of);
 	g_mutex_lock(&fs_of(req)->files_lock);
 	fi->fh = ++fs_of(req)->last_fh;
 	g_hash_table_insert(fs_of(req)->files,
@@ -422,10 +464,18 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		     size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	struct writer w = {.pid = ctx->pid, .uid = ctx->uid};
+	struct open_file *of = fi->fh ? open_file_get(fs, fi->fh) : NULL;
+	struct open_file now = {.file = files_ino_file(ino)};
+	struct writer w = {.pid = fuse_req_ctx(req)->pid};
 	int err;
 
+	/* cache mode has no opens: the writer is all we know */
+	if (!of)
+		take_opener(fuse_req_ctx(req), &now);
+	w.uid = of ? of->euid : now.euid;
+	w.sys_admin = of ? of->sys_admin : now.sys_admin;
+	if (of)
+		open_file_unref(of);
 	err = control_write(fs->sampler, files_ino_gid(ino),
 			    files_ino_file(ino), buf, size, &w);
 	if (err)
@@ -456,11 +506,13 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		     mode_t mode)
 {
 	struct sampler *s = sampler_of(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct writer w = {.pid = ctx->pid, .uid = ctx->uid, .gid = ctx->gid};
 	g_autoptr(snapshot_t) snap = NULL;
 	unsigned int gid;
 	int err;
 
-	err = control_mkdir(s, files_ino_gid(parent), name, mode, &gid);
+	err = control_mkdir(s, files_ino_gid(parent), name, mode, &w, &gid);
 	if (err)
 		return (void)fuse_reply_err(req, -err);
 	snap = sampler_snapshot(s);

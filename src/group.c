@@ -127,6 +127,7 @@ void group_restore_free_ids(struct group_tree *tree, const GArray *ids,
 static void group_free(struct group *g)
 {
 	g_free(g->name);
+	g_free(g->files);
 	g_ptr_array_free(g->children, TRUE);
 	g_free(g->usage);
 	g_free(g->user);
@@ -249,6 +250,24 @@ int group_rmdir(struct group_tree *tree, struct group *g)
 	tree->gen++;
 	group_free(g);
 	return 0;
+}
+
+bool group_releasable(const struct group *g)
+{
+	return g->notify_on_release && !g->ntasks && !g->children->len;
+}
+
+char *group_path(const struct group *g)
+{
+	GString *path = g_string_new(NULL);
+
+	for (; g->parent; g = g->parent) {
+		g_string_prepend(path, g->name);
+		g_string_prepend_c(path, '/');
+	}
+	if (!path->len)
+		g_string_append_c(path, '/');
+	return g_string_free(path, FALSE);
 }
 
 int group_rename(struct group_tree *tree, struct group *g,

@@ -252,10 +252,10 @@ static int status_ulong(const char **pp, unsigned long *v)
 	return 0;
 }
 
-int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid)
+/* The Uid: line's real, effective and saved uids. */
+static int read_uid_line(pid_t pid, unsigned long ids[3])
 {
 	char buf[STATUS_BUF];
-	unsigned long r, e;
 	const char *p;
 	int ret;
 
@@ -263,10 +263,32 @@ int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *euid)
 	if (ret < 0)
 		return ret;
 	p = status_line(buf, "Uid:");
-	if (!p || status_ulong(&p, &r) < 0 || status_ulong(&p, &e) < 0)
-		return -EINVAL;
-	*ruid = (uid_t)r;
-	*euid = (uid_t)e;
+	for (int i = 0; i < 3; i++)
+		if (!p || status_ulong(&p, &ids[i]) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+int procfs_read_uids(pid_t pid, uid_t *ruid, uid_t *suid)
+{
+	unsigned long ids[3];
+	int ret = read_uid_line(pid, ids);
+
+	if (ret < 0)
+		return ret;
+	*ruid = (uid_t)ids[0];
+	*suid = (uid_t)ids[2];
+	return 0;
+}
+
+int procfs_read_euid(pid_t pid, uid_t *euid)
+{
+	unsigned long ids[3];
+	int ret = read_uid_line(pid, ids);
+
+	if (ret < 0)
+		return ret;
+	*euid = (uid_t)ids[1];
 	return 0;
 }
 

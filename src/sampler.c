@@ -10,6 +10,7 @@
 #include "config.h"
 #include "evqueue.h"
 #include "members.h"
+#include "release.h"
 #include "sampler.h"
 #include "stash.h"
 #include "state.h"
@@ -52,6 +53,7 @@ struct sampler {
 	int64_t save_cost_ns; /* what the last save took */
 	bool save_pending;
 	bool perf_opened;
+	struct release *release; /* runs the release agent (release.h) */
 };
 
 /* When to save (state.h). After a write (mkdir, a move, a flag): at
@@ -185,6 +187,9 @@ static void publish(struct sampler *s)
 	if (s->on_publish)
 		s->on_publish(next, s->on_publish_data);
 	snapshot_unref(old);
+	/* only queues: the agents run on the release thread */
+	release_collect(s->release, engine_tree(s->engine)->release_agent,
+			engine_tasks(s->engine)->released);
 }
 
 void sampler_set_publish_hook(struct sampler *s, sampler_publish_fn fn,
@@ -789,6 +794,7 @@ int sampler_start(struct sampler *s)
 	s->sync_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->sync_fd < 0)
 		return -errno;
+	s->release = release_new();
 	s->thread = g_thread_new("sampler", sampler_main, s);
 	return 0;
 }
@@ -805,6 +811,7 @@ void sampler_free(struct sampler *s)
 				  g_strerror(errno));
 		g_thread_join(s->thread);
 	}
+	release_free(s->release);
 	if (s->timer_fd >= 0)
 		close(s->timer_fd);
 	if (s->stop_fd >= 0)

@@ -20,7 +20,12 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->serial = g->serial;
 	sg->parent_id = g->parent ? g->parent->id : g->id;
 	sg->name = g_strdup(g->name);
+	sg->uid = g->uid;
+	sg->gid = g->gid;
 	sg->mode = g->mode;
+	if (g->files)
+		sg->files =
+		    g_memdup2(g->files, GROUP_FILES * sizeof(*g->files));
 	sg->ctime_ns = g->ctime_ns;
 	sg->notify_on_release = g->notify_on_release;
 	sg->clone_children = g->clone_children;
@@ -46,6 +51,7 @@ static void snap_group_unref(struct snap_group *sg)
 	if (!sg || !g_atomic_int_dec_and_test(&sg->refs))
 		return;
 	g_free(sg->name);
+	g_free(sg->files);
 	g_array_free(sg->children, TRUE);
 	g_free(sg->usage);
 	g_free(sg->user);

@@ -18,6 +18,9 @@ struct saved_group {
 	unsigned int id, parent;
 	char *name;
 	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+	struct file_attr *files; /* GROUP_FILES, or NULL: the defaults */
 	int64_t ctime_ns;
 	bool notify_on_release, clone_children;
 	uint64_t *counters;  /* usage, user, sys: ncpu each */
@@ -52,6 +55,14 @@ static void save_group(GByteArray *out, const struct group *g, bool with_kseen)
 	wire_u32(out, g->parent ? g->parent->id : NO_PARENT);
 	wire_str(out, g->name);
 	wire_u32(out, g->mode);
+	wire_u32(out, g->uid);
+	wire_u32(out, g->gid);
+	wire_u32(out, g->files != NULL);
+	for (unsigned int f = 0; g->files && f < GROUP_FILES; f++) {
+		wire_u32(out, g->files[f].uid);
+		wire_u32(out, g->files[f].gid);
+		wire_u32(out, g->files[f].mode);
+	}
 	wire_u64(out, g->ctime_ns);
 	wire_u32(out, g->notify_on_release | g->clone_children << 1);
 	for (unsigned int cpu = 0; cpu < g->ncpu; cpu++)
@@ -159,6 +170,7 @@ static void saved_group_free(gpointer data)
 	struct saved_group *sg = data;
 
 	g_free(sg->name);
+	g_free(sg->files);
 	g_free(sg->counters);
 	g_free(sg->kseen);
 	if (sg->history)
@@ -203,6 +215,24 @@ static bool parse_counters(struct wire_reader *r, struct saved_group *sg,
 	return r->ok;
 }
 
+/* chown, chgrp and chmod of the directory and its files (owner.h). */
+static bool parse_owners(struct wire_reader *r, struct saved_group *sg)
+{
+	sg->uid = wire_get_u32(r);
+	sg->gid = wire_get_u32(r);
+	if (!wire_get_u32(r))
+		return r->ok;
+	if (!wire_can_hold(r, GROUP_FILES, 12))
+		return false;
+	sg->files = g_new(struct file_attr, GROUP_FILES);
+	for (unsigned int f = 0; f < GROUP_FILES; f++) {
+		sg->files[f].uid = wire_get_u32(r);
+		sg->files[f].gid = wire_get_u32(r);
+		sg->files[f].mode = wire_get_u32(r) & 07777;
+	}
+	return r->ok;
+}
+
 /* One group, checked against those before it (seen: id -> its names'
  * set, for parents and duplicate names). */
 static struct saved_group *parse_group(struct wire_reader *r,
@@ -216,6 +246,8 @@ static struct saved_group *parse_group(struct wire_reader *r,
 	sg->parent = wire_get_u32(r);
 	sg->name = wire_get_str(r, 255);
 	sg->mode = wire_get_u32(r) & 07777;
+	if (!parse_owners(r, sg))
+		goto bad;
 	sg->ctime_ns = wire_get_u64(r);
 	flags = wire_get_u32(r);
 	sg->notify_on_release = flags & 1;
@@ -418,6 +450,13 @@ static void apply_group(const struct saved_group *sg, struct group *g,
 	size_t bytes = g->ncpu * sizeof(uint64_t);
 
 	g->ctime_ns = sg->ctime_ns;
+	g->uid = sg->uid;
+	g->gid = sg->gid;
+	g->mode = sg->mode;
+	g_free(g->files);
+	g->files = sg->files ? g_memdup2(sg->files, GROUP_FILES *
+						       sizeof(*sg->files))
+			     : NULL;
 	g->notify_on_release = sg->notify_on_release;
 	g->clone_children = sg->clone_children;
 	memcpy(g->usage, sg->counters, bytes);

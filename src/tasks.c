@@ -13,6 +13,7 @@ struct task_table *tasks_new(void)
 	tt->tasks = g_hash_table_new_full(NULL, NULL, NULL, task_free);
 	tt->procs =
 	    g_hash_table_new_full(NULL, NULL, NULL, (GDestroyNotify)proc_free);
+	tt->released = g_ptr_array_new_with_free_func(g_free);
 	return tt;
 }
 
@@ -24,6 +25,7 @@ void tasks_free(struct task_table *tt)
 	 * themselves are owned by the task hash */
 	g_hash_table_destroy(tt->procs);
 	g_hash_table_destroy(tt->tasks);
+	g_ptr_array_free(tt->released, TRUE);
 	g_free(tt);
 }
 
@@ -71,13 +73,22 @@ struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
 	return t;
 }
 
+/* t leaves its group: the last task to leave may release it. */
+static void leave(struct task_table *tt, struct task *t)
+{
+	struct group *g = t->group;
+
+	g->ntasks--;
+	g->gen++;
+	g->members_gen++;
+	if (group_releasable(g))
+		g_ptr_array_add(tt->released, group_path(g));
+}
+
 void tasks_remove_thread(struct task_table *tt, struct task *t)
 {
-	if (t->group) {
-		t->group->ntasks--;
-		t->group->gen++;
-		t->group->members_gen++;
-	}
+	if (t->group)
+		leave(tt, t);
 	if (t->proc)
 		g_ptr_array_remove(t->proc->threads, t);
 	tt->gen++;
@@ -108,9 +119,7 @@ void tasks_move(struct task_table *tt, struct task *t, struct group *g)
 {
 	if (t->group == g)
 		return;
-	t->group->ntasks--;
-	t->group->gen++;
-	t->group->members_gen++;
+	leave(tt, t);
 	t->group = g;
 	g->ntasks++;
 	g->gen++;

@@ -22,6 +22,7 @@ skip() { echo "ok 1 - $label # SKIP $1"; exit 0; }
 command -v valgrind >/dev/null || skip "valgrind is not installed"
 
 work=$(mktemp -d /tmp/cpuacctfs-mc.XXXXXX)
+chmod 755 "$work" # nobody works in a group below it
 mnt="$work/mnt"
 mkdir -p "$mnt"
 vpid=""
@@ -47,10 +48,19 @@ if [ ! -e "$mnt/cpuacct.usage" ]; then
 fi
 fds() { ls "/proc/$vpid/fd" | wc -l; }
 
-# one round: groups, moves, forks, exits, threads, reads of every file
+# one round: groups, moves, forks, exits, threads, reads of every file,
+# a group handed to nobody, the release agent run for sub and u
 round() {
 	local g="$mnt/mc$1" i
-	mkdir -p "$g/sub"
+	mkdir "$g"
+	echo 1 >"$g/notify_on_release"
+	mkdir "$g/sub"
+	chown 65534:65534 "$g" "$g/tasks"
+	chmod 0750 "$g"
+	# shellcheck disable=SC2016 # the inner shell expands them
+	setpriv --reuid=65534 --regid=65534 --clear-groups sh -c \
+		'mkdir "$1/u" && echo $$ >"$1/u/tasks" && echo $$ >"$1/tasks" &&
+		rmdir "$1/u"' sh "$g"
 	sh -c 'echo 0 > "$1/cgroup.procs"; i=0
 		while [ $i -lt 40 ]; do sh -c "i=0; while [ \$i -lt 100 ]; do i=\$((i+1)); done"; i=$((i+1)); done' sh "$g/sub"
 	sleep 600 & local s=$!
@@ -64,6 +74,7 @@ round() {
 	sleep 0.2
 	rmdir "$g/sub" "$g"
 }
+echo /bin/true >"$mnt/release_agent"
 round warm
 before=$(fds)
 for r in 1 2 3; do round "$r"; done

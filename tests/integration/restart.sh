@@ -87,6 +87,8 @@ mkdir -p "$mnt/a/b" "$mnt/c" "$kg"
 echo 1 >"$mnt/a/notify_on_release"
 echo 1 >"$mnt/c/cgroup.clone_children"
 echo /bin/true >"$mnt/release_agent"
+chown -R nobody "$mnt/a/b"
+chmod 0750 "$mnt/c"
 sleep 1000 &
 sleeper=$!
 echo "$sleeper" >"$mnt/a/b/tasks"
@@ -102,6 +104,7 @@ echo "$burn" >"$mnt/c/tasks"
 kill -CONT "$burn"
 shape() {
 	(cd "$mnt" && find . -type d | sort &&
+		stat -c '%n %U %G %a' a a/b a/b/tasks c c/tasks &&
 		cat a/notify_on_release a/b/notify_on_release \
 			c/cgroup.clone_children release_agent a/b/tasks c/tasks)
 }

@@ -31,6 +31,7 @@ struct fake_proc {
 	uint64_t start_ticks;
 	unsigned int flags;
 	uid_t uid;
+	uid_t suid; /* saved uid */
 	int nthreads;
 	pid_t tids[MAX_THREADS];
 	uint64_t runtime[MAX_THREADS];
@@ -125,14 +126,15 @@ static int f_stat(pid_t pid, pid_t tid, struct proc_stat *st)
 	return 0;
 }
 
-static int f_uids(pid_t pid, uid_t *ruid, uid_t *euid)
+static int f_uids(pid_t pid, uid_t *ruid, uid_t *suid)
 {
 	for (int i = 0; i < MAX_PROCS; i++) {
 		struct fake_proc *p = &world[i];
 
 		for (int t = 0; p->used && p->in_proc && t < p->nthreads; t++)
 			if (p->tids[t] == pid) {
-				*ruid = *euid = p->uid;
+				*ruid = p->uid;
+				*suid = p->suid;
 				return 0;
 			}
 	}
@@ -526,6 +528,7 @@ START_TEST(test_attach_errors)
 	spawn(2, 0, 0)->flags = PROCFS_PF_KTHREAD;
 	spawn(40, 2, 0)->flags = PROCFS_PF_KTHREAD | PROCFS_PF_NO_SETAFFINITY;
 	spawn(41, 2, 0)->flags = PROCFS_PF_KTHREAD;
+	spawn(11, 1, 0);
 	engine_scan(e);
 	ck_assert_int_eq(engine_attach(e, g->id, 2, false, &root_writer, 1),
 			 -EINVAL);
@@ -538,6 +541,12 @@ START_TEST(test_attach_errors)
 	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1), -EACCES);
 	fp(10)->uid = 1000;
 	ck_assert_int_eq(engine_attach(e, g->id, 10, false, &user, 1), 0);
+	/* cgroup v1: the writer's euid against the real or saved uid */
+	fp(11)->uid = 2000;
+	fp(11)->suid = 1000;
+	ck_assert_int_eq(engine_attach(e, g->id, 11, false, &user, 1), 0);
+	fp(11)->suid = 2000;
+	ck_assert_int_eq(engine_attach(e, g->id, 11, false, &user, 1), -EACCES);
 	ck_assert_int_eq(engine_attach(e, 99, 10, false, &root_writer, 1),
 			 -ENODEV);
 }
@@ -1239,6 +1248,9 @@ START_TEST(test_state_round_trip)
 
 	ck_assert_int_eq(group_mkdir(tree, a, "b", 0700, &b), 0);
 	b_id = b->id;
+	b->uid = 1000;
+	b->files = g_new0(struct file_attr, GROUP_FILES);
+	b->files[3] = (struct file_attr){1000, 100, 0600};
 	a->notify_on_release = true;
 	g_free(tree->release_agent);
 	tree->release_agent = g_strdup("/bin/agent");
@@ -1258,6 +1270,11 @@ START_TEST(test_state_round_trip)
 	ck_assert_uint_eq(b->id, b_id);
 	ck_assert(a->notify_on_release);
 	ck_assert_uint_eq(b->mode, 0700);
+	ck_assert_uint_eq(b->uid, 1000);
+	ck_assert_ptr_nonnull(b->files);
+	ck_assert_uint_eq(b->files[3].gid, 100);
+	ck_assert_uint_eq(b->files[3].mode, 0600);
+	ck_assert_ptr_null(a->files);
 	ck_assert_str_eq(engine_tree(e)->release_agent, "/bin/agent");
 	ck_assert_uint_eq(usage(b), 50 * MS);
 	ck_assert_ptr_eq(tasks_find(engine_tasks(e), 20)->group, b);

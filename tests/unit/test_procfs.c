@@ -200,11 +200,15 @@ END_TEST
 
 START_TEST(uids_self)
 {
-	uid_t r = 12345, e = 12345;
+	uid_t r = 12345, s = 12345, e = 12345, rr, ee, ss;
 
-	ck_assert_int_eq(procfs_read_uids(getpid(), &r, &e), 0);
-	ck_assert_uint_eq(r, getuid());
-	ck_assert_uint_eq(e, geteuid());
+	ck_assert_int_eq(getresuid(&rr, &ee, &ss), 0);
+	ck_assert_int_eq(procfs_read_uids(getpid(), &r, &s), 0);
+	ck_assert_uint_eq(r, rr);
+	ck_assert_uint_eq(s, ss);
+	ck_assert_int_eq(procfs_read_euid(getpid(), &e), 0);
+	ck_assert_uint_eq(e, ee);
+	ck_assert_int_eq(procfs_read_euid(99999999, &e), -ESRCH);
 }
 END_TEST
 
