@@ -10,6 +10,7 @@
 #define CPUACCTFS_GROUP_H
 
 #include <glib.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -46,6 +47,11 @@ struct group {
 	uint64_t recorded_gen; /* gen of the newest history record */
 	uint64_t members_gen;  /* bumped when a task joins or leaves */
 	uint64_t serial;       /* unique for ever, unlike the id */
+	/* Groups below this one, at any depth, and how many may be: a mkdir
+	 * anywhere below that would pass max fails with EAGAIN, as under
+	 * cgroup v2's cgroup.max.descendants (GROUP_NO_LIMIT: none). */
+	unsigned int ndescendants;
+	unsigned int max_descendants;
 	/* With kernel counters (kcount.h): per CPU, the counts of the
 	 * kernel's slots of this id that the arrays above include (in the
 	 * tree's kseen). */
@@ -57,6 +63,8 @@ struct group {
  * alive plus this, and an id comes back only long after its removal. */
 #define GROUP_ID_REUSE_AFTER 1024
 
+#define GROUP_NO_LIMIT UINT_MAX
+
 struct group_tree {
 	GPtrArray *by_id; /* struct group * or NULL once removed */
 	GQueue free_ids;  /* removed ids, oldest first */
@@ -64,6 +72,8 @@ struct group_tree {
 	unsigned int ncpu;
 	size_t history_len; /* bytes of history per group at most */
 	char *release_agent;
+	/* the limit on descendants "default" means (--max-descendants) */
+	unsigned int default_max_descendants;
 	uint64_t gen; /* bumped when the shape of the tree changes */
 	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
 	 * cpustat, not the sampled split of usage */
@@ -92,6 +102,9 @@ bool group_is_ancestor(const struct group *anc, const struct group *g);
 int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		mode_t mode, struct group **out);
 int group_rmdir(struct group_tree *tree, struct group *g);
+/* The limit on g's descendants (GROUP_NO_LIMIT: none). A limit below
+ * what exists already is kept: only new groups are refused, as in v2. */
+void group_set_max_descendants(struct group *g, unsigned int max);
 int group_rename(struct group_tree *tree, struct group *g,
 		 struct group *new_parent, const char *new_name);
 

@@ -69,6 +69,7 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 	g->children = g_ptr_array_new();
 	g->mode = mode;
 	g->ctime_ns = realtime_ns();
+	g->max_descendants = GROUP_NO_LIMIT;
 	g->ncpu = tree->ncpu;
 	g->usage = g_new0(uint64_t, tree->ncpu);
 	g->user = g_new0(uint64_t, tree->ncpu);
@@ -113,6 +114,7 @@ struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
 	tree->ncpu = ncpu;
 	tree->history_len = history_len;
 	tree->release_agent = g_strdup("");
+	tree->default_max_descendants = GROUP_NO_LIMIT;
 	group_new(tree, "", NULL, 0555);
 	return tree;
 }
@@ -189,6 +191,22 @@ bool group_is_ancestor(const struct group *anc, const struct group *g)
 	return false;
 }
 
+/* Whether one more group below parent stays within every ancestor's
+ * limit: a walk to the root, as the kernel's cgroup_check_hierarchy_limits. */
+static bool room_below(const struct group *parent)
+{
+	for (const struct group *a = parent; a; a = a->parent)
+		if (a->ndescendants >= a->max_descendants)
+			return false;
+	return true;
+}
+
+static void count_below(struct group *parent, int delta)
+{
+	for (struct group *a = parent; a; a = a->parent)
+		a->ndescendants += delta;
+}
+
 int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		mode_t mode, struct group **out)
 {
@@ -198,11 +216,19 @@ int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		return err;
 	if (group_child(parent, name))
 		return -EEXIST;
+	if (!room_below(parent))
+		return -EAGAIN;
 	if (tree->kslots && next_id(tree) >= tree->kmax)
 		return -ENOSPC;
 	*out = group_new(tree, name, parent, mode & 07777);
+	count_below(parent, 1);
 	parent->gen++;
 	return 0;
+}
+
+void group_set_max_descendants(struct group *g, unsigned int max)
+{
+	g->max_descendants = max;
 }
 
 int group_rmdir(struct group_tree *tree, struct group *g)
@@ -212,6 +238,7 @@ int group_rmdir(struct group_tree *tree, struct group *g)
 	if (g->children->len || g->ntasks)
 		return -EBUSY;
 	g_ptr_array_remove(g->parent->children, g);
+	count_below(g->parent, -1);
 	g->parent->gen++;
 	tree->by_id->pdata[g->id] = NULL;
 	g_queue_push_tail(&tree->free_ids, GUINT_TO_POINTER(g->id));

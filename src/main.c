@@ -10,6 +10,7 @@
 #include "config.h"
 #include "ctlproto.h"
 #include "ctlsock.h"
+#include "engine.h"
 #include "fs.h"
 #include "log.h"
 #include "sampler.h"
@@ -29,6 +30,7 @@ struct options {
 	char *backend;
 	unsigned int max_groups;
 	char *ctl_group;
+	unsigned int max_descendants;
 };
 
 #define OPT(t, field, value)                                                   \
@@ -46,6 +48,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("--backend=%s", backend, 0),
     OPT("--max-groups=%u", max_groups, 0),
     OPT("--ctl-group=%s", ctl_group, 0),
+    OPT("--max-descendants=%u", max_descendants, 0),
     FUSE_OPT_END};
 
 static void usage(const char *prog)
@@ -77,6 +80,10 @@ static void usage(const char *prog)
 	    "    --history=KIB        history per busy group, KiB (default "
 	    "64:\n"
 	    "                         an hour of seconds, a day of minutes)\n"
+	    "    --max-descendants=N  the limit `cpuacctctl limit PATH default`\n"
+	    "                         sets on a group (a container's root,\n"
+	    "                         by the OCI hook): groups below it\n"
+	    "                         (default 1000, 0: none)\n"
 	    "    --ctl-group=GROUP    let GROUP use cpuacctctl (default: "
 	    "root only)\n"
 	    "    --cache              serve reads from the page cache "
@@ -130,6 +137,10 @@ static bool options_valid(const struct options *o)
 		fprintf(stderr, "cpuacctfs: --max-groups must be 1..1000000\n");
 		return false;
 	}
+	if (o->max_descendants >= GROUP_NO_LIMIT) {
+		fprintf(stderr, "cpuacctfs: --max-descendants is too large\n");
+		return false;
+	}
 	if (o->history_len < 1 || o->history_len > 65536) {
 		fprintf(stderr, "cpuacctfs: --history must be 1..65536 KiB\n");
 		return false;
@@ -159,6 +170,7 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 {
 	struct fs *fs = fs_new(s, o->cache);
 	struct ctlsock *cs = NULL;
+	struct group_tree *tree = engine_tree(sampler_lock(s));
 	struct fuse_loop_config loop = {.clone_fd = 0, .max_idle_threads = 10};
 	struct fuse_session *se;
 	int rc = 1;
@@ -166,6 +178,9 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 	/* a shell starts background jobs with SIGINT ignored, and libfuse
 	 * leaves ignored signals alone: asked to stop, we stop (SIGHUP keeps
 	 * what nohup chose) */
+	tree->default_max_descendants =
+	    o->max_descendants ? o->max_descendants : GROUP_NO_LIMIT;
+	sampler_unlock(s);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	se = fuse_session_new(args, fs_ops(), sizeof(*fs_ops()), fs);
@@ -202,7 +217,8 @@ int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct options o = {
-	    .perf_period_us = 1000, .history_len = 64, .max_groups = 16384};
+	    .perf_period_us = 1000, .history_len = 64, .max_groups = 16384,
+	    .max_descendants = 1000};
 	enum sampler_backend backend;
 	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;
