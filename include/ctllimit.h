@@ -22,8 +22,7 @@ bool ctllimit_is_request(const char *line);
 
 /* Answer one limit request into out (ok/err, data, end line). root:
  * whether the peer may set limits. */
-void ctllimit_run(struct sampler *s, const char *line, bool root,
-		  GString *out);
+void ctllimit_run(struct sampler *s, const char *line, bool root, GString *out);
 
 /* VALUE of a request: a number, "max" or "default"; -EINVAL otherwise. */
 int ctllimit_parse(const char *text, unsigned int dflt, unsigned int *max);

@@ -71,8 +71,7 @@ static void answer(GString *out, const struct group *g)
 	g_string_append(out, CTL_END "\n");
 }
 
-void ctllimit_run(struct sampler *s, const char *line, bool root,
-		  GString *out)
+void ctllimit_run(struct sampler *s, const char *line, bool root, GString *out)
 {
 	g_auto(GStrv) argv = g_strsplit(line, " ", -1);
 	int argc = g_strv_length(argv);

@@ -80,7 +80,8 @@ static void usage(const char *prog)
 	    "    --history=KIB        history per busy group, KiB (default "
 	    "64:\n"
 	    "                         an hour of seconds, a day of minutes)\n"
-	    "    --max-descendants=N  the limit `cpuacctctl limit PATH default`\n"
+	    "    --max-descendants=N  the limit `cpuacctctl limit PATH "
+	    "default`\n"
 	    "                         sets on a group (a container's root,\n"
 	    "                         by the OCI hook): groups below it\n"
 	    "                         (default 1000, 0: none)\n"
@@ -216,9 +217,10 @@ out_destroy:
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = {
-	    .perf_period_us = 1000, .history_len = 64, .max_groups = 16384,
-	    .max_descendants = 1000};
+	struct options o = {.perf_period_us = 1000,
+			    .history_len = 64,
+			    .max_groups = 16384,
+			    .max_descendants = 1000};
 	enum sampler_backend backend;
 	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;
