@@ -171,6 +171,11 @@ START_TEST(test_history_errors)
 					 "1010000000000 1000000000");
 	g_autofree char *bad = run(snap, "history web x 1 1");
 	g_autofree char *unknown = run(snap, "frobnicate");
+	/* found by the fuzz target: the row arithmetic overflowed */
+	g_autofree char *huge = run(snap, "history web 9223372036854775000 "
+					  "9223372036854775807 1000000000");
+	g_autofree char *neg = run(snap, "history web -9223372036854775808 "
+					 "1 1000000000");
 
 	ck_assert_str_eq(nogroup, "err no group nope at /run/cpuacctfs\n.\n");
 	ck_assert_str_eq(fine, "err a step must be at least the daemon's "
@@ -180,6 +185,8 @@ START_TEST(test_history_errors)
 			      "--since\n.\n");
 	ck_assert_str_eq(bad, "err malformed history request\n.\n");
 	ck_assert(g_str_has_prefix(unknown, "err unknown request"));
+	ck_assert_str_eq(huge, "err malformed history request\n.\n");
+	ck_assert_str_eq(neg, "err malformed history request\n.\n");
 }
 END_TEST
 
