@@ -18,6 +18,7 @@
 #include "bpfacct_abi.h"
 #include "cputime.h"
 #include "history.h"
+#include "nameidx.h"
 
 /* What cpuacct.stat last reported, shared by a group and every snapshot
  * of it, since readers on any thread move it forward. */
@@ -28,6 +29,7 @@ struct stat_state {
 };
 
 struct group {
+	struct group_tree *tree;
 	unsigned int id;
 	char *name;
 	struct group *parent;
@@ -44,6 +46,7 @@ struct group {
 	struct stat_state *stat;
 	struct history *history; /* shared with snapshots (history.h) */
 	uint64_t gen;	       /* bumped on every change a reader can see */
+	bool dirty;	       /* in the tree's dirty list */
 	uint64_t recorded_gen; /* gen of the newest history record */
 	uint64_t members_gen;  /* bumped when a task joins or leaves */
 	uint64_t serial;       /* unique for ever, unlike the id */
@@ -67,6 +70,7 @@ struct group {
 
 struct group_tree {
 	GPtrArray *by_id; /* struct group * or NULL once removed */
+	struct nameidx *names; /* children by name, shared with snapshots */
 	GQueue free_ids;  /* removed ids, oldest first */
 	uint64_t serials; /* the last serial handed out */
 	unsigned int ncpu;
@@ -75,6 +79,11 @@ struct group_tree {
 	/* the limit on descendants "default" means (--max-descendants) */
 	unsigned int default_max_descendants;
 	uint64_t gen; /* bumped when the shape of the tree changes */
+	/* Ids whose group changed, came or went since the last snapshot
+	 * was built (snapshot.c takes them: its work follows the changes,
+	 * not the number of groups), and which build that was. */
+	GArray *dirty;
+	uint64_t snap_epoch;
 	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
 	 * cpustat, not the sampled split of usage */
 	bool modes_from_ticks;
@@ -107,6 +116,10 @@ int group_rmdir(struct group_tree *tree, struct group *g);
 void group_set_max_descendants(struct group *g, unsigned int max);
 int group_rename(struct group_tree *tree, struct group *g,
 		 struct group *new_parent, const char *new_name);
+
+/* A change readers can see: bumps g's gen and lists it for the next
+ * snapshot. Every change to a group goes through here. */
+void group_touch(struct group *g);
 
 /* The one charge path: time spent on one CPU, added to g and every
  * ancestor. */

@@ -35,7 +35,7 @@ static int write_flag(struct sampler *s, unsigned int gid, enum cg_file f,
 	else if (g)
 		g->clone_children = value;
 	if (g)
-		g->gen++;
+		group_touch(g);
 	sampler_unlock(s);
 	return g ? 0 : -ENODEV;
 }

@@ -62,6 +62,7 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 {
 	struct group *g = g_new0(struct group, 1);
 
+	g->tree = tree;
 	g->serial = ++tree->serials;
 	g->gen = 1; /* recorded_gen 0: not in the history yet */
 	g->name = g_strdup(name);
@@ -84,11 +85,14 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 		g_ptr_array_add(tree->by_id, g);
 	}
 	take_kseen(tree, g);
+	g->dirty = true;
+	g_array_append_val(tree->dirty, g->id);
 	if (parent) {
 		/* children inherit both flags, as cgroup v1 does */
 		g->notify_on_release = parent->notify_on_release;
 		g->clone_children = parent->clone_children;
 		g_ptr_array_add(parent->children, g);
+		nameidx_add(tree->names, parent->id, name, g->id);
 	}
 	tree->gen++;
 	return g;
@@ -111,6 +115,8 @@ struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
 	struct group_tree *tree = g_new0(struct group_tree, 1);
 
 	tree->by_id = g_ptr_array_new();
+	tree->dirty = g_array_new(FALSE, FALSE, sizeof(unsigned int));
+	tree->names = nameidx_new();
 	tree->ncpu = ncpu;
 	tree->history_len = history_len;
 	tree->release_agent = g_strdup("");
@@ -131,6 +137,8 @@ void group_tree_free(struct group_tree *tree)
 	}
 	g_ptr_array_free(tree->by_id, TRUE);
 	g_queue_clear(&tree->free_ids);
+	nameidx_unref(tree->names);
+	g_array_free(tree->dirty, TRUE);
 	g_free(tree->release_agent);
 	g_free(tree->kseen);
 	g_free(tree);
@@ -174,13 +182,11 @@ struct group *group_by_id(const struct group_tree *tree, unsigned int id)
 
 struct group *group_child(const struct group *parent, const char *name)
 {
-	for (unsigned int i = 0; i < parent->children->len; i++) {
-		struct group *c = parent->children->pdata[i];
+	unsigned int id;
 
-		if (strcmp(c->name, name) == 0)
-			return c;
-	}
-	return NULL;
+	if (!nameidx_find(parent->tree->names, parent->id, name, &id))
+		return NULL;
+	return group_by_id(parent->tree, id);
 }
 
 bool group_is_ancestor(const struct group *anc, const struct group *g)
@@ -222,7 +228,7 @@ int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		return -ENOSPC;
 	*out = group_new(tree, name, parent, mode & 07777);
 	count_below(parent, 1);
-	parent->gen++;
+	group_touch(parent);
 	return 0;
 }
 
@@ -238,9 +244,11 @@ int group_rmdir(struct group_tree *tree, struct group *g)
 	if (g->children->len || g->ntasks)
 		return -EBUSY;
 	g_ptr_array_remove(g->parent->children, g);
+	nameidx_remove(tree->names, g->parent->id, g->name);
 	count_below(g->parent, -1);
-	g->parent->gen++;
+	group_touch(g->parent);
 	tree->by_id->pdata[g->id] = NULL;
+	g_array_append_val(tree->dirty, g->id);
 	g_queue_push_tail(&tree->free_ids, GUINT_TO_POINTER(g->id));
 	tree->gen++;
 	group_free(g);
@@ -262,12 +270,23 @@ int group_rename(struct group_tree *tree, struct group *g,
 		return 0;
 	if (group_child(new_parent, new_name))
 		return -EEXIST;
+	nameidx_remove(tree->names, g->parent->id, g->name);
 	g_free(g->name);
 	g->name = g_strdup(new_name);
-	g->gen++;
-	g->parent->gen++;
+	nameidx_add(tree->names, g->parent->id, g->name, g->id);
+	group_touch(g);
+	group_touch(g->parent);
 	tree->gen++;
 	return 0;
+}
+
+void group_touch(struct group *g)
+{
+	g->gen++;
+	if (g->dirty)
+		return;
+	g->dirty = true;
+	g_array_append_val(g->tree->dirty, g->id);
 }
 
 /* The one walk to the root that every charge takes. */
@@ -278,7 +297,7 @@ static void charge_to_root(struct group *g, unsigned int cpu, uint64_t usage,
 		g->usage[cpu] += usage;
 		g->user[cpu] += user;
 		g->sys[cpu] += sys;
-		g->gen++;
+		group_touch(g);
 	}
 }
 
@@ -311,7 +330,7 @@ void group_reset(struct group *g, int64_t t_ns)
 	memset(g->usage, 0, bytes);
 	memset(g->user, 0, bytes);
 	memset(g->sys, 0, bytes);
-	g->gen++;
+	group_touch(g);
 }
 
 uint64_t group_sum(const struct group *g, const uint64_t *percpu)

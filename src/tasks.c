@@ -63,7 +63,7 @@ struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
 	t->group = g;
 	t->run_cpu = -1;
 	g->ntasks++;
-	g->gen++;
+	group_touch(g);
 	g->members_gen++;
 	g_ptr_array_add(p->threads, t);
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
@@ -75,7 +75,7 @@ void tasks_remove_thread(struct task_table *tt, struct task *t)
 {
 	if (t->group) {
 		t->group->ntasks--;
-		t->group->gen++;
+		group_touch(t->group);
 		t->group->members_gen++;
 	}
 	if (t->proc)
@@ -109,11 +109,11 @@ void tasks_move(struct task_table *tt, struct task *t, struct group *g)
 	if (t->group == g)
 		return;
 	t->group->ntasks--;
-	t->group->gen++;
+	group_touch(t->group);
 	t->group->members_gen++;
 	t->group = g;
 	g->ntasks++;
-	g->gen++;
+	group_touch(g);
 	g->members_gen++;
 	tt->gen++;
 }
@@ -129,7 +129,7 @@ void tasks_renumber(struct task_table *tt, struct task *t, pid_t tid)
 	g_hash_table_steal(tt->tasks, GINT_TO_POINTER(t->tid));
 	t->tid = tid;
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
-	t->group->gen++;
+	group_touch(t->group);
 	t->group->members_gen++;
 	tt->gen++;
 }
