@@ -194,8 +194,8 @@ struct snapshot *snapshot_build(const struct group_tree *tree,
 	    prev && prev->tree == tree && prev->epoch == tree->snap_epoch;
 
 	if (incremental) {
-		for (unsigned int i = 0;
-		     i < MIN(snap->nchunks, prev->nchunks); i++) {
+		for (unsigned int i = 0; i < MIN(snap->nchunks, prev->nchunks);
+		     i++) {
 			snap->chunks[i] = prev->chunks[i];
 			if (snap->chunks[i])
 				g_atomic_int_inc(&snap->chunks[i]->refs);
