@@ -47,6 +47,7 @@ struct group {
 	struct history *history; /* shared with snapshots (history.h) */
 	uint64_t gen;	       /* bumped on every change a reader can see */
 	bool dirty;	       /* in the tree's dirty list */
+	bool unrecorded;       /* in the tree's unrecorded list */
 	uint64_t recorded_gen; /* gen of the newest history record */
 	uint64_t members_gen;  /* bumped when a task joins or leaves */
 	uint64_t serial;       /* unique for ever, unlike the id */
@@ -84,6 +85,8 @@ struct group_tree {
 	 * not the number of groups), and which build that was. */
 	GArray *dirty;
 	uint64_t snap_epoch;
+	/* Ids changed since the last group_record_changed (history). */
+	GArray *unrecorded;
 	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
 	 * cpustat, not the sampled split of usage */
 	bool modes_from_ticks;
@@ -142,6 +145,9 @@ uint64_t group_sum(const struct group *g, const uint64_t *percpu);
  * nothing changed since the last record (which then still answers for
  * t_ns: records hold absolute values), so idle groups cost no history. */
 void group_record(struct group *g, int64_t t_ns);
+/* group_record for every group changed since the last call: a pass
+ * costs what changed, not the number of groups. */
+void group_record_changed(struct group_tree *tree, int64_t t_ns);
 
 struct stat_state *stat_state_ref(struct stat_state *st);
 void stat_state_unref(struct stat_state *st);

@@ -85,8 +85,9 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 		g_ptr_array_add(tree->by_id, g);
 	}
 	take_kseen(tree, g);
-	g->dirty = true;
+	g->dirty = g->unrecorded = true;
 	g_array_append_val(tree->dirty, g->id);
+	g_array_append_val(tree->unrecorded, g->id);
 	if (parent) {
 		/* children inherit both flags, as cgroup v1 does */
 		g->notify_on_release = parent->notify_on_release;
@@ -116,6 +117,7 @@ struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
 
 	tree->by_id = g_ptr_array_new();
 	tree->dirty = g_array_new(FALSE, FALSE, sizeof(unsigned int));
+	tree->unrecorded = g_array_new(FALSE, FALSE, sizeof(unsigned int));
 	tree->names = nameidx_new();
 	tree->ncpu = ncpu;
 	tree->history_len = history_len;
@@ -139,6 +141,7 @@ void group_tree_free(struct group_tree *tree)
 	g_queue_clear(&tree->free_ids);
 	nameidx_unref(tree->names);
 	g_array_free(tree->dirty, TRUE);
+	g_array_free(tree->unrecorded, TRUE);
 	g_free(tree->release_agent);
 	g_free(tree->kseen);
 	g_free(tree);
@@ -283,10 +286,14 @@ int group_rename(struct group_tree *tree, struct group *g,
 void group_touch(struct group *g)
 {
 	g->gen++;
-	if (g->dirty)
-		return;
-	g->dirty = true;
-	g_array_append_val(g->tree->dirty, g->id);
+	if (!g->dirty) {
+		g->dirty = true;
+		g_array_append_val(g->tree->dirty, g->id);
+	}
+	if (!g->unrecorded) {
+		g->unrecorded = true;
+		g_array_append_val(g->tree->unrecorded, g->id);
+	}
 }
 
 /* The one walk to the root that every charge takes. */
@@ -351,4 +358,20 @@ void group_record(struct group *g, int64_t t_ns)
 	g->recorded_gen = g->gen;
 	history_push(g->history, t_ns, group_sum(g, g->usage),
 		     group_sum(g, g->user), group_sum(g, g->sys));
+}
+
+void group_record_changed(struct group_tree *tree, int64_t t_ns)
+{
+	for (unsigned int i = 0; i < tree->unrecorded->len; i++) {
+		struct group *g = group_by_id(
+		    tree, g_array_index(tree->unrecorded, unsigned int, i));
+
+		/* removed since, or its id already given to a new group
+		 * listed again below */
+		if (!g || !g->unrecorded)
+			continue;
+		g->unrecorded = false;
+		group_record(g, t_ns);
+	}
+	g_array_set_size(tree->unrecorded, 0);
 }
