@@ -10,6 +10,7 @@
 #define CPUACCTFS_GROUP_H
 
 #include <glib.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,6 +18,7 @@
 #include "bpfacct_abi.h"
 #include "cputime.h"
 #include "history.h"
+#include "nameidx.h"
 
 /* What cpuacct.stat last reported, shared by a group and every snapshot
  * of it, since readers on any thread move it forward. */
@@ -39,6 +41,7 @@ struct file_attr {
 #define GROUP_FILES 15
 
 struct group {
+	struct group_tree *tree;
 	unsigned int id;
 	char *name;
 	struct group *parent;
@@ -60,9 +63,16 @@ struct group {
 	struct stat_state *stat;
 	struct history *history; /* shared with snapshots (history.h) */
 	uint64_t gen;	       /* bumped on every change a reader can see */
+	bool dirty;	       /* in the tree's dirty list */
+	bool unrecorded;       /* in the tree's unrecorded list */
 	uint64_t recorded_gen; /* gen of the newest history record */
 	uint64_t members_gen;  /* bumped when a task joins or leaves */
 	uint64_t serial;       /* unique for ever, unlike the id */
+	/* Groups below this one, at any depth, and how many may be: a mkdir
+	 * anywhere below that would pass max fails with EAGAIN, as under
+	 * cgroup v2's cgroup.max.descendants (GROUP_NO_LIMIT: none). */
+	unsigned int ndescendants;
+	unsigned int max_descendants;
 	/* With kernel counters (kcount.h): per CPU, the counts of the
 	 * kernel's slots of this id that the arrays above include (in the
 	 * tree's kseen). */
@@ -74,14 +84,26 @@ struct group {
  * alive plus this, and an id comes back only long after its removal. */
 #define GROUP_ID_REUSE_AFTER 1024
 
+#define GROUP_NO_LIMIT UINT_MAX
+
 struct group_tree {
 	GPtrArray *by_id; /* struct group * or NULL once removed */
+	struct nameidx *names; /* children by name, shared with snapshots */
 	GQueue free_ids;  /* removed ids, oldest first */
 	uint64_t serials; /* the last serial handed out */
 	unsigned int ncpu;
 	size_t history_len; /* bytes of history per group at most */
 	char *release_agent;
+	/* the limit on descendants "default" means (--max-descendants) */
+	unsigned int default_max_descendants;
 	uint64_t gen; /* bumped when the shape of the tree changes */
+	/* Ids whose group changed, came or went since the last snapshot
+	 * was built (snapshot.c takes them: its work follows the changes,
+	 * not the number of groups), and which build that was. */
+	GArray *dirty;
+	uint64_t snap_epoch;
+	/* Ids changed since the last group_record_changed (history). */
+	GArray *unrecorded;
 	/* user and sys are the tasks' tick counts (ticks.h), as the kernel's
 	 * cpustat, not the sampled split of usage */
 	bool modes_from_ticks;
@@ -117,6 +139,9 @@ void group_restore_free_ids(struct group_tree *tree, const GArray *ids,
 int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		mode_t mode, struct group **out);
 int group_rmdir(struct group_tree *tree, struct group *g);
+/* The limit on g's descendants (GROUP_NO_LIMIT: none). A limit below
+ * what exists already is kept: only new groups are refused, as in v2. */
+void group_set_max_descendants(struct group *g, unsigned int max);
 int group_rename(struct group_tree *tree, struct group *g,
 		 struct group *new_parent, const char *new_name);
 
@@ -126,6 +151,9 @@ bool group_releasable(const struct group *g);
 
 /* g's path from the root, as the release agent gets it: "/a/b", "/". */
 char *group_path(const struct group *g);
+/* A change readers can see: bumps g's gen and lists it for the next
+ * snapshot. Every change to a group goes through here. */
+void group_touch(struct group *g);
 
 /* The one charge path: time spent on one CPU, added to g and every
  * ancestor. */
@@ -153,6 +181,9 @@ uint64_t group_sum(const struct group *g, const uint64_t *percpu);
  * nothing changed since the last record (which then still answers for
  * t_ns: records hold absolute values), so idle groups cost no history. */
 void group_record(struct group *g, int64_t t_ns);
+/* group_record for every group changed since the last call: a pass
+ * costs what changed, not the number of groups. */
+void group_record_changed(struct group_tree *tree, int64_t t_ns);
 
 struct stat_state *stat_state_ref(struct stat_state *st);
 void stat_state_unref(struct stat_state *st);

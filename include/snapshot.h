@@ -43,16 +43,29 @@ struct snap_group {
 	GArray *tgids; /* sorted, unique pid_t */
 };
 
+/* Groups by id in chunks that consecutive snapshots share while none
+ * of their groups changes, so a snapshot costs what changed. */
+#define SNAP_CHUNK 64
+
+struct snap_chunk {
+	gint refs;
+	struct snap_group *g[SNAP_CHUNK];
+};
+
 struct snapshot {
 	gint refs;
 	uint64_t seq;
 	uint64_t ev_seq; /* the last fork/exit event it shows (evqueue.h) */
 	int64_t t_ns;	 /* CLOCK_MONOTONIC of the pass it shows */
 	unsigned int ncpu;
-	unsigned int ngroups;	    /* length of groups[] */
-	struct snap_group **groups; /* by id; NULL for removed ids */
+	unsigned int ngroups;	    /* ids below this may exist */
+	unsigned int nchunks;
+	struct snap_chunk **chunks; /* id / SNAP_CHUNK; NULL: all removed */
+	const void *tree;	    /* built from, and when (group.h) */
+	uint64_t epoch;
 	char *release_agent;
 	const struct kslot *kslots; /* the tree's (kcount.h), or NULL */
+	struct nameidx *names;	    /* the tree's, newest names */
 };
 
 /* prev (may be NULL): the snapshot this one replaces; groups that did not

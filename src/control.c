@@ -1,5 +1,7 @@
 /* control.c - writes and directory operations, applied to the engine. */
 #include <errno.h>
+#include <linux/capability.h>
+#include <malloc.h>
 
 #include "control.h"
 #include "kcount.h"
@@ -35,7 +37,7 @@ static int write_flag(struct sampler *s, unsigned int gid, enum cg_file f,
 	else if (g)
 		g->clone_children = value;
 	if (g)
-		g->gen++;
+		group_touch(g);
 	sampler_unlock(s);
 	return g ? 0 : -ENODEV;
 }
@@ -133,6 +135,21 @@ int control_mkdir(struct sampler *s, unsigned int parent, const char *name,
 	return err;
 }
 
+/* Removals between two trims: glibc keeps what freed groups used (their
+ * histories, snapshot copies) in its arenas, and gives it back to the
+ * system only when asked. */
+#define TRIM_AFTER_REMOVALS 1024
+
+static void trim_after_removal(void)
+{
+	static gint removed;
+
+	if (g_atomic_int_add(&removed, 1) + 1 < TRIM_AFTER_REMOVALS)
+		return;
+	g_atomic_int_set(&removed, 0);
+	malloc_trim(0);
+}
+
 int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 {
 	struct engine *e = sampler_lock(s);
@@ -156,6 +173,8 @@ int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 		err = -ENOTDIR;
 	}
 	sampler_unlock(s);
+	if (!err)
+		trim_after_removal();
 	return err;
 }
 

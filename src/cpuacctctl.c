@@ -38,6 +38,8 @@ static const char usage_text[] =
     "  move GROUP PID...          move processes into GROUP\n"
     "  adopt GROUP PID            move a container's init into GROUP with\n"
     "                             the CPU time it ran so far (root only)\n"
+    "  limit GROUP [N|max|default]   groups that may be made below GROUP\n"
+    "                             (shown as MAX NOW; setting: root only)\n"
     "\n"
     "Every command takes -m MOUNT (default " DEFAULT_MOUNT ").\n"
     "See cpuacctctl(1).\n";
@@ -341,6 +343,27 @@ static char *bytes_text(const char *v)
 				  G_FORMAT_SIZE_IEC_UNITS);
 }
 
+/* limit GROUP [N|max|default]: how many groups may be made below GROUP
+ * (the daemon refuses more with EAGAIN); prints "MAX NOW". */
+static int cmd_limit(const char *mount, int argc, char **argv)
+{
+	g_autofree char *group = NULL, *esc = NULL, *req = NULL;
+	g_autoptr(GPtrArray) l = NULL;
+	const char *v;
+
+	if (argc < 2 || argc > 3)
+		bad_usage("limit takes a GROUP and, to set it, N, max or "
+			  "default");
+	group = group_or_die(argv[1]);
+	esc = ctl_escape(*group ? group : "/");
+	req = g_strdup_printf("limit %s%s%s", esc, argc == 3 ? " " : "",
+			      argc == 3 ? argv[2] : "");
+	l = ask(mount, req);
+	v = field(l, "limit");
+	printf("%s\n", v ? v : "?");
+	return 0;
+}
+
 static int cmd_status(const char *mount, int argc)
 {
 	g_autoptr(GPtrArray) l = NULL;
@@ -628,6 +651,8 @@ int main(int argc, char **argv)
 		return cmd_status(mount, argc);
 	if (!strcmp(cmd, "metrics"))
 		return cmd_metrics(mount, argc);
+	if (!strcmp(cmd, "limit"))
+		return cmd_limit(mount, argc, argv);
 	if (!strcmp(cmd, "exec"))
 		return cmd_exec(mount, argc, argv);
 	if (!strcmp(cmd, "move"))

@@ -192,6 +192,15 @@ static void history_rows(const GArray *rows, int64_t offset, GString *out)
 	}
 }
 
+/* Wall times from 1970 to 2116 and steps up to 3 years: the sums below
+ * then never overflow (a fuzzed request found they could). */
+#define MAX_STEP_NS (3 * 365 * 86400 * NS_PER_S)
+
+static bool time_sane(int64_t wall_ns)
+{
+	return wall_ns >= 0 && wall_ns <= INT64_MAX / 2;
+}
+
 /* Rows end on whole steps of the wall clock: since 14:02:00.5 with a
  * 1 s step gives (14:02:01, 14:02:02], ... up to until. */
 static void cmd_history(const struct snapshot *snap,
@@ -207,7 +216,8 @@ static void cmd_history(const struct snapshot *snap,
 
 	if (!path || !parse_i64(argv[1], &since) ||
 	    !parse_i64(argv[2], &until) || !parse_i64(argv[3], &step) ||
-	    step <= 0) {
+	    step <= 0 || !time_sane(since) || !time_sane(until) ||
+	    step > MAX_STEP_NS) {
 		err(out, "malformed history request");
 		return;
 	}

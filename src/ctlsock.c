@@ -12,6 +12,7 @@
 
 #include "adopt.h"
 #include "ctlcmd.h"
+#include "ctllimit.h"
 #include "ctlproto.h"
 #include "ctlsock.h"
 
@@ -90,7 +91,7 @@ static int peer_groups(pid_t pid, gid_t *groups, int max)
 	return n;
 }
 
-static bool peer_allowed(const struct ctlsock *cs, int fd)
+static bool peer_allowed(const struct ctlsock *cs, int fd, bool *root)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -99,6 +100,7 @@ static bool peer_allowed(const struct ctlsock *cs, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return false;
+	*root = cred.uid == 0;
 	if (cred.uid != 0 && cs->have_gid)
 		n = peer_groups(cred.pid, groups, G_N_ELEMENTS(groups));
 	return ctlsock_allowed(cred.uid, cred.gid, groups, n, cs->ctl_gid,
@@ -254,12 +256,13 @@ static void answer(struct ctlsock *cs, int fd)
 	g_autoptr(snapshot_t) snap = NULL;
 	char line[CTL_LINE_MAX];
 	struct ctl_info info;
+	bool root = false;
 
 	/* the request is read first even from a caller we refuse, so its
 	 * send never meets a closed socket and it gets our reason */
 	if (!read_line(fd, line, sizeof(line)))
 		return;
-	if (!peer_allowed(cs, fd)) {
+	if (!peer_allowed(cs, fd, &root)) {
 		g_string_printf(out,
 				"err permission denied: only root may ask "
 				"cpuacctfs%s\n" CTL_END "\n",
@@ -273,6 +276,11 @@ static void answer(struct ctlsock *cs, int fd)
 	if (g_str_has_prefix(line, "adopt ")) {
 		cmd_adopt(cs, fd, line, out);
 		g_string_append(out, CTL_END "\n");
+		write_all(fd, out->str, out->len);
+		return;
+	}
+	if (ctllimit_is_request(line)) {
+		ctllimit_run(cs->sampler, line, root, out);
 		write_all(fd, out->str, out->len);
 		return;
 	}

@@ -979,12 +979,7 @@ static void measure_live(struct engine *e, bool full)
 
 static void record_groups(struct engine *e, int64_t t_ns)
 {
-	for (unsigned int id = 0; id < e->tree->by_id->len; id++) {
-		struct group *g = group_by_id(e->tree, id);
-
-		if (g)
-			group_record(g, t_ns);
-	}
+	group_record_changed(e->tree, t_ns);
 }
 
 /* What gone threads ran after their exit record, as far as their

@@ -219,7 +219,10 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 /* A file or directory of a removed group, still open somewhere: cgroupfs
  * lets fstat succeed (reads then fail with ENODEV), so we answer with
- * what we can still tell, its kind and mode. */
+ * what we can still tell, its kind and mode. In cache mode the page
+ * cache answers a read past the size with end of file, without asking
+ * us: a size of one page sends the read here, where it fails as the
+ * kernel's does, never an empty text. */
 static void reply_gone_attr(fuse_req_t req, fuse_ino_t ino)
 {
 	enum cg_file f = files_ino_file(ino);
@@ -230,6 +233,8 @@ static void reply_gone_attr(fuse_req_t req, fuse_ino_t ino)
 		st.st_nlink = 2;
 	} else {
 		st.st_mode = S_IFREG | files_info(f)->mode;
+		if (fs_of(req)->cache)
+			st.st_size = 4096;
 	}
 	fuse_reply_attr(req, &st, 0);
 }
@@ -598,15 +603,17 @@ static void queue_group(struct fs *fs, unsigned int gid)
 				   GSIZE_TO_POINTER(files_ino(gid, f)));
 }
 
-/* Runs under the engine lock after each publish: only queues. */
+/* Runs under the engine lock after each publish: only queues. A removed
+ * group's pages go too, so that a file still open reads ENODEV. */
 static void on_publish(struct snapshot *snap, void *data)
 {
 	struct fs *fs = data;
+	unsigned int n = MAX(snap->ngroups, fs->shown ? fs->shown->ngroups : 0);
 
-	for (unsigned int id = 0; id < snap->ngroups; id++)
-		if (snap->groups[id] &&
-		    (!fs->shown || id >= fs->shown->ngroups ||
-		     !snapshot_group_same(fs->shown, snap, id)))
+	for (unsigned int id = 0; id < n; id++)
+		if ((snapshot_group(snap, id) ||
+		     (fs->shown && snapshot_group(fs->shown, id))) &&
+		    (!fs->shown || !snapshot_group_same(fs->shown, snap, id)))
 			queue_group(fs, id);
 	snapshot_unref(fs->shown);
 	fs->shown = snapshot_ref(snap);

@@ -65,6 +65,7 @@ static struct group *group_new_at(struct group_tree *tree, const char *name,
 	struct group *g = g_new0(struct group, 1);
 
 	g->id = id;
+	g->tree = tree;
 	g->serial = ++tree->serials;
 	g->gen = 1; /* recorded_gen 0: not in the history yet */
 	g->name = g_strdup(name);
@@ -72,6 +73,7 @@ static struct group *group_new_at(struct group_tree *tree, const char *name,
 	g->children = g_ptr_array_new();
 	g->mode = mode;
 	g->ctime_ns = realtime_ns();
+	g->max_descendants = GROUP_NO_LIMIT;
 	g->ncpu = tree->ncpu;
 	g->usage = g_new0(uint64_t, tree->ncpu);
 	g->user = g_new0(uint64_t, tree->ncpu);
@@ -80,11 +82,15 @@ static struct group *group_new_at(struct group_tree *tree, const char *name,
 	g->history = history_new(tree->history_len);
 	tree->by_id->pdata[id] = g;
 	take_kseen(tree, g);
+	g->dirty = g->unrecorded = true;
+	g_array_append_val(tree->dirty, g->id);
+	g_array_append_val(tree->unrecorded, g->id);
 	if (parent) {
 		/* children inherit both flags, as cgroup v1 does */
 		g->notify_on_release = parent->notify_on_release;
 		g->clone_children = parent->clone_children;
 		g_ptr_array_add(parent->children, g);
+		nameidx_add(tree->names, parent->id, name, g->id);
 	}
 	tree->gen++;
 	return g;
@@ -104,11 +110,14 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 	return group_new_at(tree, name, parent, mode, id);
 }
 
+static void count_below(struct group *parent, int delta);
+
 struct group *group_restore(struct group_tree *tree, struct group *parent,
 			    const char *name, unsigned int id, mode_t mode)
 {
 	if (id >= tree->by_id->len)
 		g_ptr_array_set_size(tree->by_id, id + 1);
+	count_below(parent, 1);
 	return group_new_at(tree, name, parent, mode, id);
 }
 
@@ -142,9 +151,13 @@ struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
 	struct group_tree *tree = g_new0(struct group_tree, 1);
 
 	tree->by_id = g_ptr_array_new();
+	tree->dirty = g_array_new(FALSE, FALSE, sizeof(unsigned int));
+	tree->unrecorded = g_array_new(FALSE, FALSE, sizeof(unsigned int));
+	tree->names = nameidx_new();
 	tree->ncpu = ncpu;
 	tree->history_len = history_len;
 	tree->release_agent = g_strdup("");
+	tree->default_max_descendants = GROUP_NO_LIMIT;
 	group_new(tree, "", NULL, 0555);
 	return tree;
 }
@@ -161,6 +174,9 @@ void group_tree_free(struct group_tree *tree)
 	}
 	g_ptr_array_free(tree->by_id, TRUE);
 	g_queue_clear(&tree->free_ids);
+	nameidx_unref(tree->names);
+	g_array_free(tree->dirty, TRUE);
+	g_array_free(tree->unrecorded, TRUE);
 	g_free(tree->release_agent);
 	g_free(tree->kseen);
 	g_free(tree);
@@ -204,13 +220,11 @@ struct group *group_by_id(const struct group_tree *tree, unsigned int id)
 
 struct group *group_child(const struct group *parent, const char *name)
 {
-	for (unsigned int i = 0; i < parent->children->len; i++) {
-		struct group *c = parent->children->pdata[i];
+	unsigned int id;
 
-		if (strcmp(c->name, name) == 0)
-			return c;
-	}
-	return NULL;
+	if (!nameidx_find(parent->tree->names, parent->id, name, &id))
+		return NULL;
+	return group_by_id(parent->tree, id);
 }
 
 bool group_is_ancestor(const struct group *anc, const struct group *g)
@@ -219,6 +233,22 @@ bool group_is_ancestor(const struct group *anc, const struct group *g)
 		if (g == anc)
 			return true;
 	return false;
+}
+
+/* Whether one more group below parent stays within every ancestor's
+ * limit: a walk to the root, as the kernel's cgroup_check_hierarchy_limits. */
+static bool room_below(const struct group *parent)
+{
+	for (const struct group *a = parent; a; a = a->parent)
+		if (a->ndescendants >= a->max_descendants)
+			return false;
+	return true;
+}
+
+static void count_below(struct group *parent, int delta)
+{
+	for (struct group *a = parent; a; a = a->parent)
+		a->ndescendants += delta;
 }
 
 int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
@@ -230,11 +260,19 @@ int group_mkdir(struct group_tree *tree, struct group *parent, const char *name,
 		return err;
 	if (group_child(parent, name))
 		return -EEXIST;
+	if (!room_below(parent))
+		return -EAGAIN;
 	if (tree->kslots && next_id(tree) >= tree->kmax)
 		return -ENOSPC;
 	*out = group_new(tree, name, parent, mode & 07777);
-	parent->gen++;
+	count_below(parent, 1);
+	group_touch(parent);
 	return 0;
+}
+
+void group_set_max_descendants(struct group *g, unsigned int max)
+{
+	g->max_descendants = max;
 }
 
 int group_rmdir(struct group_tree *tree, struct group *g)
@@ -244,8 +282,11 @@ int group_rmdir(struct group_tree *tree, struct group *g)
 	if (g->children->len || g->ntasks)
 		return -EBUSY;
 	g_ptr_array_remove(g->parent->children, g);
-	g->parent->gen++;
+	nameidx_remove(tree->names, g->parent->id, g->name);
+	count_below(g->parent, -1);
+	group_touch(g->parent);
 	tree->by_id->pdata[g->id] = NULL;
+	g_array_append_val(tree->dirty, g->id);
 	g_queue_push_tail(&tree->free_ids, GUINT_TO_POINTER(g->id));
 	tree->gen++;
 	group_free(g);
@@ -285,12 +326,27 @@ int group_rename(struct group_tree *tree, struct group *g,
 		return 0;
 	if (group_child(new_parent, new_name))
 		return -EEXIST;
+	nameidx_remove(tree->names, g->parent->id, g->name);
 	g_free(g->name);
 	g->name = g_strdup(new_name);
-	g->gen++;
-	g->parent->gen++;
+	nameidx_add(tree->names, g->parent->id, g->name, g->id);
+	group_touch(g);
+	group_touch(g->parent);
 	tree->gen++;
 	return 0;
+}
+
+void group_touch(struct group *g)
+{
+	g->gen++;
+	if (!g->dirty) {
+		g->dirty = true;
+		g_array_append_val(g->tree->dirty, g->id);
+	}
+	if (!g->unrecorded) {
+		g->unrecorded = true;
+		g_array_append_val(g->tree->unrecorded, g->id);
+	}
 }
 
 /* The one walk to the root that every charge takes. */
@@ -301,7 +357,7 @@ static void charge_to_root(struct group *g, unsigned int cpu, uint64_t usage,
 		g->usage[cpu] += usage;
 		g->user[cpu] += user;
 		g->sys[cpu] += sys;
-		g->gen++;
+		group_touch(g);
 	}
 }
 
@@ -329,7 +385,7 @@ void group_transfer_usage(struct group *g, unsigned int cpu, uint64_t ns)
 	 * it learns where this time belonged */
 	for (; g && g->parent; g = g->parent) {
 		g->usage[cpu] += ns;
-		g->gen++;
+		group_touch(g);
 	}
 }
 
@@ -344,7 +400,7 @@ void group_reset(struct group *g, int64_t t_ns)
 	memset(g->usage, 0, bytes);
 	memset(g->user, 0, bytes);
 	memset(g->sys, 0, bytes);
-	g->gen++;
+	group_touch(g);
 }
 
 uint64_t group_sum(const struct group *g, const uint64_t *percpu)
@@ -365,4 +421,20 @@ void group_record(struct group *g, int64_t t_ns)
 	g->recorded_gen = g->gen;
 	history_push(g->history, t_ns, group_sum(g, g->usage),
 		     group_sum(g, g->user), group_sum(g, g->sys));
+}
+
+void group_record_changed(struct group_tree *tree, int64_t t_ns)
+{
+	for (unsigned int i = 0; i < tree->unrecorded->len; i++) {
+		struct group *g = group_by_id(
+		    tree, g_array_index(tree->unrecorded, unsigned int, i));
+
+		/* removed since, or its id already given to a new group
+		 * listed again below */
+		if (!g || !g->unrecorded)
+			continue;
+		g->unrecorded = false;
+		group_record(g, t_ns);
+	}
+	g_array_set_size(tree->unrecorded, 0);
 }

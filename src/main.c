@@ -12,6 +12,7 @@
 #include "config.h"
 #include "ctlproto.h"
 #include "ctlsock.h"
+#include "engine.h"
 #include "fs.h"
 #include "fuseconn.h"
 #include "holder.h"
@@ -35,6 +36,7 @@ struct options {
 	char *ctl_group;
 	char *pidfile;
 	int no_restart;
+	unsigned int max_descendants;
 };
 
 #define OPT(t, field, value)                                                   \
@@ -54,6 +56,7 @@ static const struct fuse_opt option_spec[] = {
     OPT("--ctl-group=%s", ctl_group, 0),
     OPT("--pidfile=%s", pidfile, 0),
     OPT("--no-restart", no_restart, 1),
+    OPT("--max-descendants=%u", max_descendants, 0),
     FUSE_OPT_END};
 
 static void usage(const char *prog)
@@ -85,6 +88,11 @@ static void usage(const char *prog)
 	    "    --history=KIB        history per busy group, KiB (default "
 	    "64:\n"
 	    "                         an hour of seconds, a day of minutes)\n"
+	    "    --max-descendants=N  the limit `cpuacctctl limit PATH "
+	    "default`\n"
+	    "                         sets on a group (a container's root,\n"
+	    "                         by the OCI hook): groups below it\n"
+	    "                         (default 1000, 0: none)\n"
 	    "    --ctl-group=GROUP    let GROUP use cpuacctctl (default: "
 	    "root only)\n"
 	    "    --cache              serve reads from the page cache "
@@ -143,6 +151,10 @@ static bool options_valid(const struct options *o)
 	}
 	if (o->max_groups < 1 || o->max_groups > 1000000) {
 		fprintf(stderr, "cpuacctfs: --max-groups must be 1..1000000\n");
+		return false;
+	}
+	if (o->max_descendants >= GROUP_NO_LIMIT) {
+		fprintf(stderr, "cpuacctfs: --max-descendants is too large\n");
 		return false;
 	}
 	if (o->history_len < 1 || o->history_len > 65536) {
@@ -234,10 +246,14 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 {
 	struct fs *fs = fs_new(s, o->cache);
 	struct ctlsock *cs = NULL;
+	struct group_tree *tree = engine_tree(sampler_lock(s));
 	struct fuse_loop_config loop = {.clone_fd = 0, .max_idle_threads = 10};
 	struct fuse_session *se;
 	int rc = 1;
 
+	tree->default_max_descendants =
+	    o->max_descendants ? o->max_descendants : GROUP_NO_LIMIT;
+	sampler_unlock(s);
 	/* a shell starts background jobs with SIGINT ignored, and libfuse
 	 * leaves ignored signals alone: asked to stop, we stop (SIGHUP keeps
 	 * what nohup chose) */
@@ -328,8 +344,10 @@ static int hold(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = {
-	    .perf_period_us = 1000, .history_len = 64, .max_groups = 16384};
+	struct options o = {.perf_period_us = 1000,
+			    .history_len = 64,
+			    .max_groups = 16384,
+			    .max_descendants = 1000};
 	enum sampler_backend backend;
 	struct fuse_cmdline_opts cli = {0};
 	struct sampler_config cfg;

@@ -59,5 +59,5 @@ void owner_set(struct group *g, enum cg_file f, const struct owner_change *c)
 			g->files = files_new(0, 0);
 		apply(&g->files[f], c);
 	}
-	g->gen++;
+	group_touch(g);
 }

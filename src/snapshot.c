@@ -31,11 +31,12 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->clone_children = g->clone_children;
 	sg->children = g_array_sized_new(FALSE, FALSE, sizeof(unsigned int),
 					 g->children->len);
-	for (unsigned int i = 0; i < g->children->len; i++) {
-		const struct group *c = g->children->pdata[i];
-
-		g_array_append_val(sg->children, c->id);
-	}
+	/* one pass, no append per child: a parent of 10,000 is copied at
+	 * every mkdir in it */
+	g_array_set_size(sg->children, g->children->len);
+	for (unsigned int i = 0; i < g->children->len; i++)
+		g_array_index(sg->children, unsigned int, i) =
+		    ((const struct group *)g->children->pdata[i])->id;
 	sg->usage = copy_percpu(g->usage, g->ncpu);
 	sg->user = copy_percpu(g->user, g->ncpu);
 	sg->sys = copy_percpu(g->sys, g->ncpu);
@@ -65,19 +66,25 @@ static void snap_group_unref(struct snap_group *sg)
 }
 
 /* Member lists for the groups copied anew (those shared keep theirs). */
-static void build_members(struct snapshot *snap, const struct task_table *tasks)
+static void build_members(struct snapshot *snap, GPtrArray *fresh,
+			  const struct task_table *tasks)
 {
-	g_autofree GArray **tids = g_new0(GArray *, snap->ngroups);
-	g_autofree GArray **tgids = g_new0(GArray *, snap->ngroups);
+	g_autofree GArray **tids = NULL;
+	g_autofree GArray **tgids = NULL;
 	bool any = false;
 
-	for (unsigned int id = 0; id < snap->ngroups; id++) {
-		struct snap_group *sg = snap->groups[id];
+	for (unsigned int i = 0; i < fresh->len; i++) {
+		struct snap_group *sg = fresh->pdata[i];
 
-		if (!sg || sg->tids)
+		if (sg->tids)
 			continue;
-		tids[id] = sg->tids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-		tgids[id] = sg->tgids =
+		if (!tids) {
+			tids = g_new0(GArray *, snap->ngroups);
+			tgids = g_new0(GArray *, snap->ngroups);
+		}
+		tids[sg->id] = sg->tids =
+		    g_array_new(FALSE, FALSE, sizeof(pid_t));
+		tgids[sg->id] = sg->tgids =
 		    g_array_new(FALSE, FALSE, sizeof(pid_t));
 		any = true;
 	}
@@ -89,7 +96,7 @@ static struct snap_group *snap_group_of(const struct group *g,
 					const struct snapshot *prev)
 {
 	struct snap_group *old =
-	    prev && g->id < prev->ngroups ? prev->groups[g->id] : NULL;
+	    prev ? (struct snap_group *)snapshot_group(prev, g->id) : NULL;
 
 	struct snap_group *sg;
 
@@ -111,10 +118,56 @@ static struct snap_group *snap_group_of(const struct group *g,
 	return sg;
 }
 
-struct snapshot *snapshot_build(const struct group_tree *tree,
-				const struct task_table *tasks,
-				const struct snapshot *prev, uint64_t seq,
-				int64_t t_ns)
+static void chunk_unref(struct snap_chunk *c)
+{
+	if (!c || !g_atomic_int_dec_and_test(&c->refs))
+		return;
+	for (unsigned int i = 0; i < SNAP_CHUNK; i++)
+		snap_group_unref(c->g[i]);
+	g_free(c);
+}
+
+/* Chunk i of snap, its own to change: a shared one is copied first. */
+static struct snap_chunk *own_chunk(struct snapshot *snap, unsigned int i,
+				    GHashTable *owned)
+{
+	struct snap_chunk *c = snap->chunks[i], *copy;
+
+	if (c && g_hash_table_contains(owned, c))
+		return c;
+	copy = g_new0(struct snap_chunk, 1);
+	copy->refs = 1;
+	if (c) {
+		memcpy(copy->g, c->g, sizeof(copy->g));
+		for (unsigned int k = 0; k < SNAP_CHUNK; k++)
+			if (copy->g[k])
+				g_atomic_int_inc(&copy->g[k]->refs);
+		chunk_unref(c);
+	}
+	snap->chunks[i] = copy;
+	g_hash_table_add(owned, copy);
+	return copy;
+}
+
+/* Put id's group as of now (or nothing, once removed) in snap. */
+static void set_group(struct snapshot *snap, const struct group_tree *tree,
+		      unsigned int id, const struct snapshot *prev,
+		      GHashTable *owned, GPtrArray *fresh)
+{
+	struct group *g = group_by_id(tree, id);
+	struct snap_chunk *c = own_chunk(snap, id / SNAP_CHUNK, owned);
+	struct snap_group **slot = &c->g[id % SNAP_CHUNK];
+
+	snap_group_unref(*slot);
+	*slot = g ? snap_group_of(g, prev) : NULL;
+	if (*slot && *slot != snapshot_group(prev, id))
+		g_ptr_array_add(fresh, *slot);
+	if (g)
+		g->dirty = false;
+}
+
+static struct snapshot *snapshot_new(const struct group_tree *tree,
+				     uint64_t seq, int64_t t_ns)
 {
 	struct snapshot *snap = g_new0(struct snapshot, 1);
 	unsigned int n = tree->by_id->len;
@@ -124,16 +177,51 @@ struct snapshot *snapshot_build(const struct group_tree *tree,
 	snap->t_ns = t_ns;
 	snap->ncpu = tree->ncpu;
 	snap->ngroups = n;
-	snap->groups = g_new0(struct snap_group *, n);
+	snap->nchunks = (n + SNAP_CHUNK - 1) / SNAP_CHUNK;
+	snap->chunks = g_new0(struct snap_chunk *, snap->nchunks);
 	snap->release_agent = g_strdup(tree->release_agent);
 	snap->kslots = tree->kslots;
-	for (unsigned int id = 0; id < n; id++) {
-		const struct group *g = group_by_id(tree, id);
+	snap->names = nameidx_ref(tree->names);
+	snap->tree = tree;
+	return snap;
+}
 
-		if (g)
-			snap->groups[id] = snap_group_of(g, prev);
+/* prev was the last snapshot built from tree: share its chunks and redo
+ * the groups the tree listed as changed since. Otherwise every group. */
+struct snapshot *snapshot_build(const struct group_tree *tree,
+				const struct task_table *tasks,
+				const struct snapshot *prev, uint64_t seq,
+				int64_t t_ns)
+{
+	struct snapshot *snap = snapshot_new(tree, seq, t_ns);
+	struct group_tree *t = (struct group_tree *)tree;
+	g_autoptr(GHashTable) owned = g_hash_table_new(NULL, NULL);
+	g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+	bool incremental =
+	    prev && prev->tree == tree && prev->epoch == tree->snap_epoch;
+
+	if (incremental) {
+		for (unsigned int i = 0; i < MIN(snap->nchunks, prev->nchunks);
+		     i++) {
+			snap->chunks[i] = prev->chunks[i];
+			if (snap->chunks[i])
+				g_atomic_int_inc(&snap->chunks[i]->refs);
+		}
+		for (unsigned int i = 0; i < tree->dirty->len; i++) {
+			unsigned int id =
+			    g_array_index(tree->dirty, unsigned int, i);
+
+			if (id < snap->ngroups)
+				set_group(snap, tree, id, prev, owned, fresh);
+		}
+	} else {
+		for (unsigned int id = 0; id < snap->ngroups; id++)
+			if (group_by_id(tree, id))
+				set_group(snap, tree, id, prev, owned, fresh);
 	}
-	build_members(snap, tasks);
+	g_array_set_size(t->dirty, 0);
+	snap->epoch = ++t->snap_epoch;
+	build_members(snap, fresh, tasks);
 	return snap;
 }
 
@@ -147,23 +235,43 @@ void snapshot_unref(struct snapshot *snap)
 {
 	if (!snap || !g_atomic_int_dec_and_test(&snap->refs))
 		return;
-	for (unsigned int id = 0; id < snap->ngroups; id++)
-		snap_group_unref(snap->groups[id]);
-	g_free(snap->groups);
+	for (unsigned int i = 0; i < snap->nchunks; i++)
+		chunk_unref(snap->chunks[i]);
+	g_free(snap->chunks);
 	g_free(snap->release_agent);
+	nameidx_unref(snap->names);
 	g_free(snap);
 }
 
 const struct snap_group *snapshot_group(const struct snapshot *snap,
 					unsigned int id)
 {
-	return id < snap->ngroups ? snap->groups[id] : NULL;
+	const struct snap_chunk *c;
+
+	if (!snap || id >= snap->ngroups)
+		return NULL;
+	c = snap->chunks[id / SNAP_CHUNK];
+	return c ? c->g[id % SNAP_CHUNK] : NULL;
 }
 
 const struct snap_group *snapshot_child(const struct snapshot *snap,
 					const struct snap_group *parent,
 					const char *name)
 {
+	const struct snap_group *c;
+	unsigned int id;
+
+	/* the index has the newest tree's names: what it finds must be
+	 * this snapshot's child of that name too */
+	if (snap->names) {
+		if (!nameidx_find(snap->names, parent->id, name, &id))
+			return NULL;
+		c = snapshot_group(snap, id);
+		if (c && c != parent && c->parent_id == parent->id &&
+		    strcmp(c->name, name) == 0)
+			return c;
+		return NULL;
+	}
 	for (unsigned int i = 0; i < parent->children->len; i++) {
 		unsigned int id =
 		    g_array_index(parent->children, unsigned int, i);

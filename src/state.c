@@ -22,6 +22,7 @@ struct saved_group {
 	gid_t gid;
 	struct file_attr *files; /* GROUP_FILES, or NULL: the defaults */
 	int64_t ctime_ns;
+	unsigned int max_descendants; /* cpuacctctl limit */
 	bool notify_on_release, clone_children;
 	uint64_t *counters;  /* usage, user, sys: ncpu each */
 	struct kslot *kseen; /* ncpu, or NULL */
@@ -64,6 +65,7 @@ static void save_group(GByteArray *out, const struct group *g, bool with_kseen)
 		wire_u32(out, g->files[f].mode);
 	}
 	wire_u64(out, g->ctime_ns);
+	wire_u32(out, g->max_descendants);
 	wire_u32(out, g->notify_on_release | g->clone_children << 1);
 	for (unsigned int cpu = 0; cpu < g->ncpu; cpu++)
 		wire_u64(out, g->usage[cpu]);
@@ -249,6 +251,7 @@ static struct saved_group *parse_group(struct wire_reader *r,
 	if (!parse_owners(r, sg))
 		goto bad;
 	sg->ctime_ns = wire_get_u64(r);
+	sg->max_descendants = wire_get_u32(r);
 	flags = wire_get_u32(r);
 	sg->notify_on_release = flags & 1;
 	sg->clone_children = flags & 2;
@@ -450,6 +453,7 @@ static void apply_group(const struct saved_group *sg, struct group *g,
 	size_t bytes = g->ncpu * sizeof(uint64_t);
 
 	g->ctime_ns = sg->ctime_ns;
+	group_set_max_descendants(g, sg->max_descendants);
 	g->uid = sg->uid;
 	g->gid = sg->gid;
 	g->mode = sg->mode;
@@ -467,7 +471,7 @@ static void apply_group(const struct saved_group *sg, struct group *g,
 	g->stat->prev = sg->prev;
 	history_unref(g->history);
 	g->history = history_ref(sg->history);
-	g->gen++;
+	group_touch(g);
 }
 
 bool state_apply_groups(const struct saved_state *st, struct engine *e,

@@ -65,7 +65,7 @@ struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
 	t->group = g;
 	t->run_cpu = -1;
 	g->ntasks++;
-	g->gen++;
+	group_touch(g);
 	g->members_gen++;
 	g_ptr_array_add(p->threads, t);
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
@@ -79,7 +79,7 @@ static void leave(struct task_table *tt, struct task *t)
 	struct group *g = t->group;
 
 	g->ntasks--;
-	g->gen++;
+	group_touch(g);
 	g->members_gen++;
 	if (group_releasable(g))
 		g_ptr_array_add(tt->released, group_path(g));
@@ -122,7 +122,7 @@ void tasks_move(struct task_table *tt, struct task *t, struct group *g)
 	leave(tt, t);
 	t->group = g;
 	g->ntasks++;
-	g->gen++;
+	group_touch(g);
 	g->members_gen++;
 	tt->gen++;
 }
@@ -138,7 +138,7 @@ void tasks_renumber(struct task_table *tt, struct task *t, pid_t tid)
 	g_hash_table_steal(tt->tasks, GINT_TO_POINTER(t->tid));
 	t->tid = tid;
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
-	t->group->gen++;
+	group_touch(t->group);
 	t->group->members_gen++;
 	tt->gen++;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ctlcmd.h"
+#include "ctllimit.h"
 #include "ctlproto.h"
 #include "ctlsock.h"
 #include "history.h"
@@ -55,6 +56,27 @@ START_TEST(test_escape)
 	ck_assert_ptr_null(ctl_unescape("a%2"));
 	ck_assert_ptr_null(ctl_unescape("a%zz"));
 	ck_assert_ptr_null(ctl_unescape("a%00b"));
+}
+END_TEST
+
+START_TEST(test_limit_parse)
+{
+	unsigned int max = 7;
+
+	ck_assert(ctllimit_is_request("limit /"));
+	ck_assert(ctllimit_is_request("limit"));
+	ck_assert(!ctllimit_is_request("limits /"));
+	ck_assert_int_eq(ctllimit_parse("0", 1000, &max), 0);
+	ck_assert_uint_eq(max, 0);
+	ck_assert_int_eq(ctllimit_parse("default", 1000, &max), 0);
+	ck_assert_uint_eq(max, 1000);
+	ck_assert_int_eq(ctllimit_parse("max", 1000, &max), 0);
+	ck_assert_uint_eq(max, GROUP_NO_LIMIT);
+	ck_assert_int_eq(ctllimit_parse("4294967295", 1, &max), -EINVAL);
+	ck_assert_int_eq(ctllimit_parse("-1", 1, &max), -EINVAL);
+	ck_assert_int_eq(ctllimit_parse(" 1", 1, &max), -EINVAL);
+	ck_assert_int_eq(ctllimit_parse("1x", 1, &max), -EINVAL);
+	ck_assert_int_eq(ctllimit_parse("", 1, &max), -EINVAL);
 }
 END_TEST
 
@@ -149,6 +171,11 @@ START_TEST(test_history_errors)
 					 "1010000000000 1000000000");
 	g_autofree char *bad = run(snap, "history web x 1 1");
 	g_autofree char *unknown = run(snap, "frobnicate");
+	/* found by the fuzz target: the row arithmetic overflowed */
+	g_autofree char *huge = run(snap, "history web 9223372036854775000 "
+					  "9223372036854775807 1000000000");
+	g_autofree char *neg = run(snap, "history web -9223372036854775808 "
+					 "1 1000000000");
 
 	ck_assert_str_eq(nogroup, "err no group nope at /run/cpuacctfs\n.\n");
 	ck_assert_str_eq(fine, "err a step must be at least the daemon's "
@@ -158,6 +185,8 @@ START_TEST(test_history_errors)
 			      "--since\n.\n");
 	ck_assert_str_eq(bad, "err malformed history request\n.\n");
 	ck_assert(g_str_has_prefix(unknown, "err unknown request"));
+	ck_assert_str_eq(huge, "err malformed history request\n.\n");
+	ck_assert_str_eq(neg, "err malformed history request\n.\n");
 }
 END_TEST
 
@@ -183,6 +212,7 @@ static Suite *ctl_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_socket_addr);
 	tcase_add_test(tc, test_escape);
+	tcase_add_test(tc, test_limit_parse);
 	tcase_add_test(tc, test_allowed);
 	tcase_add_test(tc, test_groups_answer);
 	tcase_add_test(tc, test_history_answer);

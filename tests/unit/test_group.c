@@ -157,6 +157,35 @@ START_TEST(test_mkdir_errors)
 }
 END_TEST
 
+/* cgroup v2's cgroup.max.descendants: every ancestor's limit counts,
+ * and a rmdir makes room again. */
+START_TEST(test_max_descendants)
+{
+	struct group *a = mk(group_root(tree), "a");
+	struct group *b = mk(a, "b");
+	struct group *g = NULL;
+
+	group_set_max_descendants(a, 3);
+	mk(b, "c");
+	mk(a, "d");
+	ck_assert_uint_eq(a->ndescendants, 3);
+	ck_assert_uint_eq(group_root(tree)->ndescendants, 4);
+	ck_assert_int_eq(group_mkdir(tree, b, "e", 0755, &g), -EAGAIN);
+	ck_assert_int_eq(group_mkdir(tree, a, "e", 0755, &g), -EAGAIN);
+	mk(group_root(tree), "elsewhere");
+	ck_assert_int_eq(group_rmdir(tree, group_child(a, "d")), 0);
+	ck_assert_uint_eq(a->ndescendants, 2);
+	mk(b, "e");
+	/* lowered below what exists: only new groups are refused */
+	group_set_max_descendants(b, 1);
+	ck_assert_uint_eq(b->ndescendants, 2);
+	ck_assert_int_eq(group_mkdir(tree, b, "f", 0755, &g), -EAGAIN);
+	group_set_max_descendants(a, GROUP_NO_LIMIT);
+	group_set_max_descendants(b, GROUP_NO_LIMIT);
+	mk(b, "f");
+}
+END_TEST
+
 START_TEST(test_flags_inherited)
 {
 	struct group *p = mk(group_root(tree), "p");
@@ -263,6 +292,7 @@ int main(void)
 	tcase_add_test(tc, test_rmdir_keeps_past_in_parent);
 	tcase_add_test(tc, test_rmdir_busy);
 	tcase_add_test(tc, test_mkdir_errors);
+	tcase_add_test(tc, test_max_descendants);
 	tcase_add_test(tc, test_flags_inherited);
 	tcase_add_test(tc, test_rename);
 	tcase_add_test(tc, test_record_history);

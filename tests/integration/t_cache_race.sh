@@ -1,0 +1,122 @@
+#!/bin/bash
+# t_cache_race.sh: --cache mode (page-cache reads) while groups are created
+# and removed beside the readers (issue 12): a read returns the whole text
+# of an existing file or fails as the kernel's does (ENOENT for a path that
+# is gone, ENODEV for a file still open in a removed group), never an empty
+# or cut text. The kernel's hierarchy runs the same race as the control.
+
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RACE=$IT_DIR/race.pl
+RACE_SECS=${IT_RACE_SECS:-6}
+
+# cache_daemon: a daemon of our own in --cache mode at OWN (log OWN_LOG),
+# unmounted when the test ends.
+cache_daemon() {
+	local i
+	OWN=$(mktemp -d /tmp/cpuacctfs-i12c.XXXXXX)
+	OWN_LOG=$IT_TMP/own.log
+	"$IT_DAEMON" -f --cache "$OWN" 2>"$OWN_LOG" &
+	OWN_PID=$!
+	trap 'stop_own; it_cleanup' EXIT
+	for ((i = 0; i < 100; i++)); do
+		[[ -e $OWN/cpuacct.usage ]] && return 0
+		sleep 0.1
+	done
+	fail "own --cache daemon did not mount: $(cat "$OWN_LOG")"
+	return 1
+}
+
+stop_own() {
+	[[ -n ${OWN_PID:-} ]] || return 0
+	kill -TERM "$OWN_PID" 2>/dev/null
+	wait "$OWN_PID" 2>/dev/null
+	fusermount3 -u "$OWN" 2>/dev/null
+	rmdir "$OWN" 2>/dev/null
+	OWN_PID=""
+}
+
+# race ROOT OUTFILE: one group that stays, three that come and go, three
+# readers; the readers' count lines and bad reads go to OUTFILE.
+race() {
+	local root=$1 out=$2 base stable c=() i pids=() churner
+	base=$(new_name)
+	stable=$root/${base}_s
+	mkdir "$stable" || return 1
+	register group "$stable"
+	for i in 1 2 3; do
+		c+=("$root/${base}_c$i")
+		register group "$root/${base}_c$i"
+	done
+	perl "$RACE" churn "$RACE_SECS" "${c[@]}" >"$out.churn" &
+	churner=$!
+	for i in 1 2 3; do
+		perl "$RACE" read "$RACE_SECS" "$(nproc)" "$stable" "${c[@]}" \
+			>"$out.$i" &
+		pids+=($!)
+	done
+	wait "$churner" "${pids[@]}"
+	cat "$out".[123] >"$out"
+}
+
+# sum KIND FILE: the total of KIND over the readers' count lines.
+sum() {
+	awk -v k="$1" '!/^#/ { for (i = 1; i < NF; i += 2) if ($i == k) n += $(i + 1) } END { print n + 0 }' "$2"
+}
+
+test_readers_racing_removal() {
+	local kind
+	[[ $IT_MODE == daemon ]] || skip "needs the daemon binary"
+	cache_daemon || return
+	race "$KROOT" "$IT_TMP/k" || skip "cannot create kernel groups"
+	race "$OWN" "$IT_TMP/s" || fail "cannot create groups in the --cache mount"
+	for kind in empty partial error; do
+		check_eq "kernel: $kind reads" 0 "$(sum "$kind" "$IT_TMP/k")"
+		check_eq "--cache: $kind reads" 0 "$(sum "$kind" "$IT_TMP/s")"
+	done
+	[[ $(sum ok "$IT_TMP/s") -gt 1000 && $(sum gone "$IT_TMP/s") -gt 100 ]] ||
+		fail "too little raced to tell: $(cat "$IT_TMP/s")"
+	grep -h '^#' "$IT_TMP/k" "$IT_TMP/s" | head -20 >&2
+	note "kernel: $(cat "$IT_TMP/k.churn"); reads ok $(sum ok "$IT_TMP/k") gone $(sum gone "$IT_TMP/k")"
+	note "--cache: $(cat "$IT_TMP/s.churn"); reads ok $(sum ok "$IT_TMP/s") gone $(sum gone "$IT_TMP/s")"
+}
+
+# gone_errors ROOT: after rmdir, the errno of a read of a file opened
+# before (waiting up to 2 s for the page cache to be dropped) and of an
+# open of its path.
+gone_errors() {
+	local g
+	g=$1/$(new_name)
+	mkdir "$g" || return 1
+	register group "$g"
+	perl -MErrno -e '
+		my ($g) = @ARGV;
+		sub name { my $n = $! + 0; for (keys %!) { return $_ if $!{$_} } "E$n" }
+		open(my $fh, "<", "$g/cpuacct.usage") or die "open: $!";
+		my $buf;
+		sysread($fh, $buf, 4096) or die "first read: $!";
+		rmdir $g or die "rmdir: $!";
+		my $r = "read OK";
+		for (1 .. 40) {
+			sysseek($fh, 0, 0);
+			if (!defined sysread($fh, $buf, 4096)) { $r = "read " . name(); last }
+			select(undef, undef, undef, 0.05);
+		}
+		my $o = open(my $f2, "<", "$g/cpuacct.usage") ? "open OK" : "open " . name();
+		print "$r, $o\n";' "$g"
+}
+
+test_removed_group_errors() {
+	local k s
+	[[ $IT_MODE == daemon ]] || skip "needs the daemon binary"
+	cache_daemon || return
+	k=$(gone_errors "$KROOT") || skip "cannot create a kernel group"
+	s=$(gone_errors "$OWN")
+	check_same "read of an open file and open of the path after rmdir" "$k" "$s"
+}
+
+run_test "cache: readers racing mkdir/rmdir get whole texts or ENOENT/ENODEV" \
+	test_readers_racing_removal
+run_test "cache: a removed group's open file and path fail as the kernel's" \
+	test_removed_group_errors
