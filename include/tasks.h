@@ -66,6 +66,10 @@ struct task_table {
 	GHashTable *tasks; /* tid -> struct task * */
 	GHashTable *procs; /* tgid -> struct proc * (live ones) */
 	uint64_t gen;	   /* bumped when membership changes */
+	/* bumped when a group other than the root gains or loses a task:
+	 * the root's members come and go with every process on the host,
+	 * the other groups' only with theirs (engine_work) */
+	uint64_t groups_gen;
 };
 
 struct task_table *tasks_new(void);

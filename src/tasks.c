@@ -37,6 +37,15 @@ struct proc *tasks_find_proc(const struct task_table *tt, pid_t tgid)
 	return g_hash_table_lookup(tt->procs, GINT_TO_POINTER(tgid));
 }
 
+/* g gained or lost a task: readers of it and of the table see anew. */
+static void members_changed(struct task_table *tt, struct group *g)
+{
+	g->gen++;
+	g->members_gen++;
+	if (g->parent)
+		tt->groups_gen++;
+}
+
 struct proc *tasks_add_proc(struct task_table *tt, pid_t tgid, struct group *g)
 {
 	struct proc *p = g_new0(struct proc, 1);
@@ -63,8 +72,7 @@ struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
 	t->group = g;
 	t->run_cpu = -1;
 	g->ntasks++;
-	g->gen++;
-	g->members_gen++;
+	members_changed(tt, g);
 	g_ptr_array_add(p->threads, t);
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
 	tt->gen++;
@@ -75,8 +83,7 @@ void tasks_remove_thread(struct task_table *tt, struct task *t)
 {
 	if (t->group) {
 		t->group->ntasks--;
-		t->group->gen++;
-		t->group->members_gen++;
+		members_changed(tt, t->group);
 	}
 	if (t->proc)
 		g_ptr_array_remove(t->proc->threads, t);
@@ -109,12 +116,10 @@ void tasks_move(struct task_table *tt, struct task *t, struct group *g)
 	if (t->group == g)
 		return;
 	t->group->ntasks--;
-	t->group->gen++;
-	t->group->members_gen++;
+	members_changed(tt, t->group);
 	t->group = g;
 	g->ntasks++;
-	g->gen++;
-	g->members_gen++;
+	members_changed(tt, g);
 	tt->gen++;
 }
 
@@ -129,8 +134,7 @@ void tasks_renumber(struct task_table *tt, struct task *t, pid_t tid)
 	g_hash_table_steal(tt->tasks, GINT_TO_POINTER(t->tid));
 	t->tid = tid;
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
-	t->group->gen++;
-	t->group->members_gen++;
+	members_changed(tt, t->group);
 	tt->gen++;
 }
 
