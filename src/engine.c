@@ -1012,24 +1012,23 @@ static bool root_changed(const struct engine *e)
 	return kcount_root_gained(e->tree) || root->gen != root->recorded_gen;
 }
 
-/* A root-only change is published after all where readers cannot make
- * up for it: cached pages, or events kept for readers' task lists
- * (evqueue.h) since the snapshot, which only a snapshot lets go. */
-static bool root_published(const struct engine_shown *shown)
+/* Events kept for readers' task lists (evqueue.h) since the snapshot,
+ * which only a new snapshot lets go. */
+static bool events_piled_up(const struct engine_shown *shown)
 {
-	return shown->cached_pages ||
-	       shown->events_since >= ENGINE_ROOT_PUBLISH_EVENTS ||
+	return shown->events_since >= ENGINE_ROOT_PUBLISH_EVENTS ||
 	       (shown->events_since && shown->age_ns >= ENGINE_ROOT_PUBLISH_NS);
 }
 
 enum engine_work engine_work(const struct engine *e,
 			     const struct engine_shown *shown)
 {
-	if (groups_changed(e))
+	if (groups_changed(e) || events_piled_up(shown))
 		return ENGINE_WORK_ALL;
-	if (root_published(shown))
-		return ENGINE_WORK_ALL;
-	return root_changed(e) ? ENGINE_WORK_ROOT : ENGINE_WORK_NONE;
+	if (!root_changed(e))
+		return ENGINE_WORK_NONE;
+	/* cached pages have no live reads to make up for the root */
+	return shown->cached_pages ? ENGINE_WORK_ALL : ENGINE_WORK_ROOT;
 }
 
 /* Nothing but the root changed: its own tasks' time, its members. The

@@ -1281,6 +1281,9 @@ START_TEST(test_work_root_published_when_needed)
 	shown.events_since = 0;
 	engine_pass_root(e, (int64_t)now_ns + 1);
 	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_NONE);
+	/* nor do cached pages while nothing changed */
+	shown.cached_pages = true;
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_NONE);
 }
 END_TEST
 
