@@ -43,6 +43,10 @@ void pace_init(struct pace *p, unsigned int interval_ms);
 unsigned int pace_after_pass(struct pace *p, enum engine_work work,
 			     uint64_t events, unsigned int period_ms);
 
+/* After a command (mkdir, a move...): the interval, so the group it
+ * changed is recorded within one. */
+unsigned int pace_after_command(struct pace *p);
+
 /* After n events taken between passes: the period from now on. */
 unsigned int pace_after_events(struct pace *p, uint64_t n);
 

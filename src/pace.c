@@ -30,6 +30,12 @@ unsigned int pace_after_pass(struct pace *p, enum engine_work work,
 	return period(p);
 }
 
+unsigned int pace_after_command(struct pace *p)
+{
+	p->quiet_ms = 0;
+	return period(p);
+}
+
 unsigned int pace_after_events(struct pace *p, uint64_t n)
 {
 	if (n > PACE_BURST_EVENTS)

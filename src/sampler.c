@@ -270,9 +270,15 @@ struct engine *sampler_lock(struct sampler *s)
 	return s->engine;
 }
 
+static void set_period(struct sampler *s, unsigned int ms);
+
 void sampler_unlock(struct sampler *s)
 {
 	publish(s);
+	/* a command changed a group: its history starts within a period
+	 * (cpuacctctl history of a group just made), not a stretched one */
+	if (s->timer_fd >= 0)
+		set_period(s, pace_after_command(&s->pace));
 	g_mutex_unlock(&s->engine_lock);
 }
 
@@ -586,13 +592,10 @@ static gpointer sampler_main(gpointer data)
 	g_autofree struct pollfd *fds = poll_set(s, &n);
 	uint64_t ticks;
 	bool pass, events;
-	int rc;
+	int rc, timeout = -1;
 
 	for (;;) {
-		rc = poll(fds, n,
-			  fds[FD_EVENTS].events || events_to_passes(s)
-			      ? -1
-			      : events_batch_ms(s));
+		rc = poll(fds, n, timeout);
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (fds[FD_STOP].revents)
@@ -608,11 +611,12 @@ static gpointer sampler_main(gpointer data)
 			drain_all(s);
 		else if (events)
 			take_events(s, &fds[FD_EVENTS]);
-		if (!pass) {
-			g_mutex_unlock(&s->engine_lock);
-			continue;
-		}
-		timer_pass(s, &fds[FD_EVENTS]);
+		if (pass)
+			timer_pass(s, &fds[FD_EVENTS]);
+		/* under the lock: commands change the period too */
+		timeout = fds[FD_EVENTS].events || events_to_passes(s)
+			      ? -1
+			      : events_batch_ms(s);
 		g_mutex_unlock(&s->engine_lock);
 	}
 	return NULL;

@@ -78,6 +78,14 @@ START_TEST(test_events_beyond_a_trickle)
 }
 END_TEST
 
+START_TEST(test_a_command_brings_the_interval_back)
+{
+	ck_assert_uint_eq(quiet_second(), PACE_IDLE_MS);
+	ck_assert_uint_eq(pace_after_command(&p), 100);
+	ck_assert(!pace_stretched(&p));
+}
+END_TEST
+
 START_TEST(test_long_interval_never_stretched)
 {
 	pace_init(&p, 2000);
@@ -97,6 +105,7 @@ int main(void)
 	tcase_add_test(tc, test_stretched_after_a_quiet_second);
 	tcase_add_test(tc, test_a_group_change_brings_the_interval_back);
 	tcase_add_test(tc, test_events_beyond_a_trickle);
+	tcase_add_test(tc, test_a_command_brings_the_interval_back);
 	tcase_add_test(tc, test_long_interval_never_stretched);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
