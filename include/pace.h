@@ -5,16 +5,16 @@
  * nothing changed, but the wakeup itself is tens of microseconds of
  * system calls on a VM, ten times a second. So once a second has gone
  * by with nothing new outside the root, the timer is stretched to
- * PACE_IDLE_MS; the first pass that finds a group changed brings it back
- * to the interval, and so do fork and exit events coming faster than
- * PACE_QUIET_EVENTS a second (the proc connector socket stays watched
- * while stretched, so a burst of more than PACE_BURST_EVENTS ends it at
- * once); the host's own trickle of events (processes in no group) does
- * not. Records hold
- * counters that never go down, so fewer of them for an idle group lose
- * nothing; the root (the tasks in no group) is recorded once a second
- * meanwhile, one record per wall-clock second as the seconds tier
- * keeps anyway (history.h).
+ * PACE_IDLE_MS; a command (mkdir, a move) or the first pass that finds
+ * a group changed brings it back to the interval, and so do fork and
+ * exit events coming faster than PACE_QUIET_EVENTS a second (the proc
+ * connector socket stays watched while stretched, so a burst of more
+ * than PACE_BURST_EVENTS ends it at once); the host's own trickle of
+ * events (processes in no group) does not. Records hold counters that
+ * never go down, so fewer of them for an idle group lose nothing; the
+ * root (the tasks in no group) is recorded once a second meanwhile, one
+ * record per wall-clock second as the seconds tier keeps anyway
+ * (history.h).
  */
 #ifndef CPUACCTFS_PACE_H
 #define CPUACCTFS_PACE_H
