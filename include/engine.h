@@ -48,6 +48,7 @@ struct writer {
 
 struct engine_stats {
 	uint64_t passes;
+	uint64_t root_passes; /* engine_pass_root */
 	uint64_t clock_reads;
 	uint64_t rescans;
 	uint64_t lost_samples;
@@ -133,6 +134,40 @@ void engine_task_ticks_retry(struct engine *e);
  * processes perf did not see running are read only now and then (their
  * clocks lose nothing by waiting). */
 void engine_pass(struct engine *e, int64_t t_ns, bool full);
+
+/* What a timer pass has to do. Without in-kernel counters, always all
+ * of it (the tasks are measured there). With them reads are live, and
+ * a pass only charges what the kernel counted, records history and
+ * gives readers a new snapshot, so where nothing changed it has
+ * nothing to do (most groups on most hosts, most of the time), and
+ * where only the root changed (the tasks in no group run, or come and
+ * go: on a busy host, every pass) the root alone is charged and
+ * recorded: engine_pass_root. Anything else (a group's slots gained, a
+ * task joined or left a group, the tree changed, a rescan is pending)
+ * needs engine_pass and a snapshot, and so does a root-only change that
+ * readers of the snapshot could not make up for (engine_shown). */
+enum engine_work {
+	ENGINE_WORK_NONE,
+	ENGINE_WORK_ROOT,
+	ENGINE_WORK_ALL,
+};
+/* What readers have of the last published snapshot. */
+struct engine_shown {
+	bool cached_pages;     /* the kernel caches pages of it (--cache) */
+	uint64_t events_since; /* events handled since, kept for readers */
+	int64_t age_ns;	       /* since it was built */
+};
+/* Events kept for readers' task lists are let go (a snapshot) once this
+ * many wait, or the oldest waited this long: each read of a list goes
+ * through them, and a snapshot costs a walk of every group. */
+#define ENGINE_ROOT_PUBLISH_EVENTS 4096
+#define ENGINE_ROOT_PUBLISH_NS (10 * 1000000000LL)
+enum engine_work engine_work(const struct engine *e,
+			     const struct engine_shown *shown);
+
+/* Charge and record the root alone; readers' snapshots stay as they
+ * are, which live reads make up for (kcount_now). */
+void engine_pass_root(struct engine *e, int64_t t_ns);
 
 /* Bring in the events and samples queued now. */
 void engine_drain(struct engine *e);

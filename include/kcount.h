@@ -21,6 +21,17 @@
  * returns how many groups gained anything. */
 unsigned int kcount_charge(struct group_tree *tree);
 
+/* Charge the root alone with what its own slots gained (the tasks in no
+ * group); true if they gained anything. */
+bool kcount_charge_root(struct group_tree *tree);
+
+/* Whether the root's own slots gained since they were charged. */
+bool kcount_root_gained(const struct group_tree *tree);
+
+/* Whether the slots of any group other than the root gained since they
+ * were charged: a compare of contiguous memory, no charging. */
+bool kcount_groups_gained(const struct group_tree *tree);
+
 /* g's per-CPU counters as of now: the snapshot's, plus what the slots of
  * g and its descendants gained since it was built. Each array has
  * snap->ncpu entries. */

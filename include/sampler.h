@@ -70,6 +70,12 @@ bool sampler_members(struct sampler *s, unsigned int gid, GArray **tids,
 /* The current snapshot, referenced: snapshot_unref() when done. */
 struct snapshot *sampler_snapshot(struct sampler *s);
 
+/* A snapshot no older than one interval, for those that read its counters
+ * and its time as they are (cpuacctctl's answers: rates between two of
+ * them): with the bpf backend, where passes that find nothing new publish
+ * nothing, one is made for the asker if the last is older. Referenced. */
+struct snapshot *sampler_recent_snapshot(struct sampler *s);
+
 /* A snapshot to read counters from: one that shows the time of every
  * task that has exited by now. With the in-kernel counters any snapshot
  * does (reads add the kernel's counts, kcount.h); otherwise, when a task

@@ -69,6 +69,10 @@ struct task_table {
 	/* paths of groups that became releasable (group_releasable) since
 	 * release_collect last took them (release.h) */
 	GPtrArray *released;
+	/* bumped when a group other than the root gains or loses a task:
+	 * the root's members come and go with every process on the host,
+	 * the other groups' only with theirs (engine_work) */
+	uint64_t groups_gen;
 };
 
 struct task_table *tasks_new(void);

@@ -290,7 +290,7 @@ static void answer(struct ctlsock *cs, int fd)
 				 .started_ns = cs->started_ns,
 				 .rss_bytes = rss_bytes()};
 	lag_summary(cs, &info.lag_mean_ms, &info.lag_max_ms);
-	snap = sampler_snapshot(cs->sampler);
+	snap = sampler_recent_snapshot(cs->sampler);
 	ctlcmd_run(snap, &info, sampler_now_ns(), clock_ns(CLOCK_REALTIME),
 		   line, out);
 	write_all(fd, out->str, out->len);
@@ -349,10 +349,14 @@ static gpointer ctl_main(gpointer data)
 	struct pollfd fds[2] = {{.fd = cs->fd, .events = POLLIN},
 				{.fd = cs->stop_fd, .events = POLLIN}};
 
+	/* with live reads (bpf) there is no lag to watch at all: no wakeup
+	 * but for clients */
+	bool live = !strcmp(sampler_backend_name(cs->sampler), "bpf");
+
 	for (;;) {
-		/* with live reads (bpf) there is no lag to watch closely */
 		int n = poll(fds, 2,
-			     sampler_lag_ns(cs->sampler, sampler_now_ns())
+			     live ? -1
+			     : sampler_lag_ns(cs->sampler, sampler_now_ns())
 				 ? LAG_SAMPLE_MS
 				 : 1000);
 

@@ -69,6 +69,10 @@ struct engine {
 	struct engine_kmembers km; /* all NULL without in-kernel counters */
 	struct nsjoin *nsjoin;	   /* containers' pid namespaces (exec) */
 	struct engine_stats stats;
+	/* the table's groups_gen and the tree's gen at the last full pass
+	 * (engine_work) */
+	uint64_t passed_groups_gen;
+	uint64_t passed_tree_gen;
 };
 
 struct engine *engine_new(const struct engine_sources *src, unsigned int ncpu,
@@ -1046,7 +1050,58 @@ void engine_pass(struct engine *e, int64_t t_ns, bool full)
 	record_groups(e, t_ns);
 	age_gone(e);
 	settle_retire(e->settle);
+	e->passed_groups_gen = e->tasks->groups_gen;
+	e->passed_tree_gen = e->tree->gen;
 	e->stats.passes++;
+}
+
+static bool groups_changed(const struct engine *e)
+{
+	const struct group_tree *tree = e->tree;
+
+	return !tree->kslots || e->rescan || e->runtime_lost ||
+	       e->passed_tree_gen != tree->gen ||
+	       e->passed_groups_gen != e->tasks->groups_gen ||
+	       kcount_groups_gained(tree);
+}
+
+static bool root_changed(const struct engine *e)
+{
+	const struct group *root = group_root(e->tree);
+
+	return kcount_root_gained(e->tree) || root->gen != root->recorded_gen;
+}
+
+/* Events kept for readers' task lists (evqueue.h) since the snapshot,
+ * which only a new snapshot lets go. */
+static bool events_piled_up(const struct engine_shown *shown)
+{
+	return shown->events_since >= ENGINE_ROOT_PUBLISH_EVENTS ||
+	       (shown->events_since && shown->age_ns >= ENGINE_ROOT_PUBLISH_NS);
+}
+
+enum engine_work engine_work(const struct engine *e,
+			     const struct engine_shown *shown)
+{
+	if (groups_changed(e) || events_piled_up(shown))
+		return ENGINE_WORK_ALL;
+	if (!root_changed(e))
+		return ENGINE_WORK_NONE;
+	/* cached pages have no live reads to make up for the root */
+	return shown->cached_pages ? ENGINE_WORK_ALL : ENGINE_WORK_ROOT;
+}
+
+/* Nothing but the root changed: its own tasks' time, its members. The
+ * exited tasks of the table go as in any pass, so memory stays flat. */
+void engine_pass_root(struct engine *e, int64_t t_ns)
+{
+	struct group *root = group_root(e->tree);
+
+	kcount_charge_root(e->tree);
+	group_record(root, t_ns);
+	age_gone(e);
+	settle_retire(e->settle);
+	e->stats.root_passes++;
 }
 
 void engine_drain(struct engine *e)

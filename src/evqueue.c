@@ -1,4 +1,5 @@
 /* evqueue.c - fork and exit events kept until a snapshot shows them. */
+#include <stdbool.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@ struct evqueue {
 	uint64_t handed; /* last number handed to the sampler */
 	int pull_err;	 /* kept for the sampler to report */
 	int wake_fd;	 /* eventfd: a reader pulled events */
+	bool woken;	 /* wake_fd was written since it was last read */
 };
 
 struct evqueue *evqueue_new(evqueue_pull_fn pull, void *src)
@@ -78,7 +80,10 @@ uint64_t evqueue_deliver(struct evqueue *q, procconn_fn fn, void *data,
 
 	g_mutex_lock(&q->lock);
 	pull_locked(q);
-	eventfd_read(q->wake_fd, &(eventfd_t){0});
+	/* a system call saved per pass when no reader pulled */
+	if (q->woken)
+		eventfd_read(q->wake_fd, &(eventfd_t){0});
+	q->woken = false;
 	upto = last_seq(q);
 	if (upto > q->handed) {
 		guint from = q->handed + 1 - q->first;
@@ -122,8 +127,10 @@ void evqueue_hold(struct evqueue *q)
 	g_mutex_lock(&q->lock);
 	/* the socket is empty now, so poll would not tell the sampler:
 	 * exits must reach it while the zombies can still be read */
-	if (pull_locked(q) > 0)
+	if (pull_locked(q) > 0) {
 		eventfd_write(q->wake_fd, 1);
+		q->woken = true;
+	}
 }
 
 void evqueue_release(struct evqueue *q)

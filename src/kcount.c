@@ -43,6 +43,16 @@ static bool charge_group(const struct group_tree *tree, struct group *g)
 	return any;
 }
 
+/* Whether the slots of id differ from what its group took of them:
+ * one compare of contiguous memory, as most groups are idle. */
+static bool slots_moved(const struct group_tree *tree, unsigned int id)
+{
+	size_t at = (size_t)id * tree->ncpu;
+
+	return memcmp(&tree->kslots[at], &tree->kseen[at],
+		      tree->ncpu * sizeof(struct kslot)) != 0;
+}
+
 unsigned int kcount_charge(struct group_tree *tree)
 {
 	unsigned int changed = 0;
@@ -50,18 +60,42 @@ unsigned int kcount_charge(struct group_tree *tree)
 	if (!tree->kslots)
 		return 0;
 	for (unsigned int id = 0; id < tree->by_id->len; id++) {
-		size_t at = (size_t)id * tree->ncpu;
 		struct group *g;
 
-		/* most groups are idle: one compare of contiguous memory */
-		if (!memcmp(&tree->kslots[at], &tree->kseen[at],
-			    tree->ncpu * sizeof(struct kslot)))
+		if (!slots_moved(tree, id))
 			continue;
 		g = group_by_id(tree, id);
 		if (g && charge_group(tree, g))
 			changed++;
 	}
 	return changed;
+}
+
+bool kcount_charge_root(struct group_tree *tree)
+{
+	return tree->kslots && slots_moved(tree, 0) &&
+	       charge_group(tree, group_root(tree));
+}
+
+bool kcount_root_gained(const struct group_tree *tree)
+{
+	return tree->kslots && slots_moved(tree, 0);
+}
+
+bool kcount_groups_gained(const struct group_tree *tree)
+{
+	size_t ncpu = tree->ncpu, n = tree->by_id->len;
+
+	/* the common answer (no) in one compare of the whole range */
+	if (!tree->kslots || n < 2 ||
+	    !memcmp(&tree->kslots[ncpu], &tree->kseen[ncpu],
+		    (n - 1) * ncpu * sizeof(struct kslot)))
+		return false;
+	for (unsigned int id = 1; id < tree->by_id->len; id++)
+		/* a removed group's slots are never charged: skip them */
+		if (slots_moved(tree, id) && group_by_id(tree, id))
+			return true;
+	return false;
 }
 
 static void add_gains(const struct snapshot *snap, const struct snap_group *g,

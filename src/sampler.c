@@ -10,6 +10,7 @@
 #include "config.h"
 #include "evqueue.h"
 #include "members.h"
+#include "pace.h"
 #include "release.h"
 #include "sampler.h"
 #include "stash.h"
@@ -34,6 +35,9 @@ struct sampler {
 	struct snapshot *snap;
 	uint64_t seq;
 	int timer_fd;
+	unsigned int period_ms; /* the timer's, see pace.h */
+	struct pace pace;
+	uint64_t pass_ev_seq; /* ev_seq at the last timer pass */
 	int stop_fd;
 	/* Readers that need a pass (sampler_counters_snapshot) ask the
 	 * sampler thread for it, since a pass may scan /proc, which must
@@ -230,14 +234,11 @@ static bool exited_since(struct sampler *s, const struct snapshot *snap)
 	return has_exit(pending);
 }
 
-struct snapshot *sampler_counters_snapshot(struct sampler *s)
+/* Asks the sampler thread for a pass and waits until it is published. */
+static void ask_pass(struct sampler *s)
 {
-	struct snapshot *snap = sampler_snapshot(s);
 	uint64_t one = 1, ticket;
 
-	if (s->bpf || s->sync_fd < 0 || !exited_since(s, snap))
-		return snap;
-	snapshot_unref(snap);
 	g_mutex_lock(&s->engine_lock);
 	/* a pass asked for after now covers the exit we saw */
 	ticket = ++s->sync_asked;
@@ -247,6 +248,31 @@ struct snapshot *sampler_counters_snapshot(struct sampler *s)
 		while (s->sync_served < ticket)
 			g_cond_wait(&s->synced, &s->engine_lock);
 	g_mutex_unlock(&s->engine_lock);
+}
+
+struct snapshot *sampler_counters_snapshot(struct sampler *s)
+{
+	struct snapshot *snap = sampler_snapshot(s);
+
+	if (s->bpf || s->sync_fd < 0 || !exited_since(s, snap))
+		return snap;
+	snapshot_unref(snap);
+	ask_pass(s);
+	return sampler_snapshot(s);
+}
+
+struct snapshot *sampler_recent_snapshot(struct sampler *s)
+{
+	struct snapshot *snap = sampler_snapshot(s);
+	int64_t age = sampler_now_ns() - snap->t_ns;
+
+	/* other backends publish every pass; under bpf an idle pass
+	 * publishes nothing (timer_pass) */
+	if (!s->bpf || s->sync_fd < 0 ||
+	    age <= (int64_t)s->cfg.interval_ms * 1000000)
+		return snap;
+	snapshot_unref(snap);
+	ask_pass(s);
 	return sampler_snapshot(s);
 }
 
@@ -343,11 +369,17 @@ struct engine *sampler_lock(struct sampler *s)
 	return s->engine;
 }
 
+static void set_period(struct sampler *s, unsigned int ms);
+
 void sampler_unlock(struct sampler *s)
 {
 	publish(s);
 	s->save_pending = true; /* a write changed something */
 	maybe_save(s, false);
+	/* a command changed a group: its history starts within a period
+	 * (cpuacctctl history of a group just made), not a stretched one */
+	if (s->timer_fd >= 0)
+		set_period(s, pace_after_command(&s->pace));
 	g_mutex_unlock(&s->engine_lock);
 }
 
@@ -689,20 +721,82 @@ static bool any_ring_ready(const struct pollfd *fds, nfds_t n)
 }
 
 /* With the in-kernel counters no event is needed at once (readers of
- * task lists take theirs from the socket): after handling some, the
- * socket is left alone this long, so a fork storm costs a wakeup per
- * batch instead of one per event (each is a few microseconds of system
- * calls). The 16 MiB socket buffer holds far more than a batch. */
+ * task lists take theirs from the socket). While passes come often, the
+ * socket is left to them (they drain it: a fork storm of one period fits
+ * the 16 MiB socket buffer many times over), so events cost no wakeup
+ * of their own; with a longer period (stretched, or a long --interval)
+ * it is watched, and after events are handled left alone for a batch,
+ * so a fork storm costs a wakeup per batch instead of one per event
+ * (each is a few microseconds of system calls), and the host's trickle
+ * of events a few wakeups a second while stretched. */
 #define EVENT_BATCH_MS 50
+#define EVENT_STRETCHED_BATCH_MS 250
+#define EVENT_PASS_MAX_MS 250
+
+static bool events_to_passes(const struct sampler *s)
+{
+	return s->bpf && s->period_ms <= EVENT_PASS_MAX_MS;
+}
+
+static int events_batch_ms(const struct sampler *s)
+{
+	return pace_stretched(&s->pace) ? EVENT_STRETCHED_BATCH_MS
+					: EVENT_BATCH_MS;
+}
+
+static void set_period(struct sampler *s, unsigned int ms)
+{
+	struct itimerspec its = {0};
+
+	if (ms == s->period_ms)
+		return;
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	if (timerfd_settime(s->timer_fd, 0, &its, NULL) < 0) {
+		g_warning("cannot set the timer: %s", g_strerror(errno));
+		return;
+	}
+	s->period_ms = ms;
+}
 
 /* Handle the events that are there; with in-kernel counters, mute the
- * socket for a batch if there were any. */
+ * socket (see above) if there were any, and end a stretch. */
 static void take_events(struct sampler *s, struct pollfd *events)
 {
 	uint64_t before = s->ev_seq;
 
+	bool muted;
+
 	drain_events(s);
-	events->events = s->bpf && s->ev_seq != before ? 0 : POLLIN;
+	if (s->bpf && s->ev_seq != before)
+		set_period(s, pace_after_events(&s->pace, s->ev_seq - before));
+	muted = s->bpf && (s->ev_seq != before || events_to_passes(s));
+	events->events = muted ? 0 : POLLIN;
+}
+
+/* A pass of the timer, under the engine lock: only what changed (see
+ * engine_work); then the period of the next ones (pace.h). */
+static void timer_pass(struct sampler *s, struct pollfd *events)
+{
+	int64_t now = sampler_now_ns();
+	struct engine_shown shown = {.cached_pages = s->on_publish != NULL,
+				     .events_since =
+					 s->ev_seq - s->snap->ev_seq,
+				     .age_ns = now - s->snap->t_ns};
+	enum engine_work work = engine_work(s->engine, &shown);
+
+	if (work == ENGINE_WORK_ROOT)
+		engine_pass_root(s->engine, now);
+	if (work == ENGINE_WORK_ALL) {
+		engine_pass(s->engine, now, false);
+		publish(s);
+	}
+	set_period(s,
+		   pace_after_pass(&s->pace, work, s->ev_seq - s->pass_ev_seq,
+				   s->period_ms));
+	s->pass_ev_seq = s->ev_seq;
+	events->events = events_to_passes(s) ? 0 : POLLIN;
 }
 
 /* poll's timeout for the nearer of two (-1: none). */
@@ -720,12 +814,10 @@ static gpointer sampler_main(gpointer data)
 	g_autofree struct pollfd *fds = poll_set(s, &n);
 	uint64_t ticks;
 	bool pass, events;
-	int rc;
+	int rc, timeout = -1;
 
 	for (;;) {
-		rc = poll(fds, n,
-			  min_timeout(fds[FD_EVENTS].events ? -1 : EVENT_BATCH_MS,
-				      save_timeout_ms(s)));
+		rc = poll(fds, n, min_timeout(timeout, save_timeout_ms(s)));
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (fds[FD_STOP].revents)
@@ -741,15 +833,13 @@ static gpointer sampler_main(gpointer data)
 			drain_all(s);
 		else if (events)
 			take_events(s, &fds[FD_EVENTS]);
-		if (!pass) {
-			maybe_save(s, false);
-			g_mutex_unlock(&s->engine_lock);
-			continue;
-		}
-		fds[FD_EVENTS].events = POLLIN;
-		engine_pass(s->engine, sampler_now_ns(), false);
-		publish(s);
-		maybe_save(s, true);
+		if (pass)
+			timer_pass(s, &fds[FD_EVENTS]);
+		maybe_save(s, pass);
+		/* under the lock: commands change the period too */
+		timeout = fds[FD_EVENTS].events || events_to_passes(s)
+			      ? -1
+			      : events_batch_ms(s);
 		g_mutex_unlock(&s->engine_lock);
 	}
 	return NULL;
@@ -788,6 +878,8 @@ int sampler_start(struct sampler *s)
 	s->timer_fd = open_timer(s->cfg.interval_ms);
 	if (s->timer_fd < 0)
 		return s->timer_fd;
+	s->period_ms = s->cfg.interval_ms;
+	pace_init(&s->pace, s->cfg.interval_ms);
 	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (s->stop_fd < 0)
 		return -errno;

@@ -39,6 +39,15 @@ struct proc *tasks_find_proc(const struct task_table *tt, pid_t tgid)
 	return g_hash_table_lookup(tt->procs, GINT_TO_POINTER(tgid));
 }
 
+/* g gained or lost a task: readers of it and of the table see anew. */
+static void members_changed(struct task_table *tt, struct group *g)
+{
+	group_touch(g);
+	g->members_gen++;
+	if (g->parent)
+		tt->groups_gen++;
+}
+
 struct proc *tasks_add_proc(struct task_table *tt, pid_t tgid, struct group *g)
 {
 	struct proc *p = g_new0(struct proc, 1);
@@ -65,8 +74,7 @@ struct task *tasks_add_thread(struct task_table *tt, struct proc *p, pid_t tid,
 	t->group = g;
 	t->run_cpu = -1;
 	g->ntasks++;
-	group_touch(g);
-	g->members_gen++;
+	members_changed(tt, g);
 	g_ptr_array_add(p->threads, t);
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
 	tt->gen++;
@@ -79,8 +87,7 @@ static void leave(struct task_table *tt, struct task *t)
 	struct group *g = t->group;
 
 	g->ntasks--;
-	group_touch(g);
-	g->members_gen++;
+	members_changed(tt, g);
 	if (group_releasable(g))
 		g_ptr_array_add(tt->released, group_path(g));
 }
@@ -122,8 +129,7 @@ void tasks_move(struct task_table *tt, struct task *t, struct group *g)
 	leave(tt, t);
 	t->group = g;
 	g->ntasks++;
-	group_touch(g);
-	g->members_gen++;
+	members_changed(tt, g);
 	tt->gen++;
 }
 
@@ -138,8 +144,7 @@ void tasks_renumber(struct task_table *tt, struct task *t, pid_t tid)
 	g_hash_table_steal(tt->tasks, GINT_TO_POINTER(t->tid));
 	t->tid = tid;
 	g_hash_table_insert(tt->tasks, GINT_TO_POINTER(tid), t);
-	group_touch(t->group);
-	t->group->members_gen++;
+	members_changed(tt, t->group);
 	tt->gen++;
 }
 

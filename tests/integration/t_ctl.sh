@@ -124,10 +124,10 @@ test_history_reset() {
 	S=$(sgroup) || exit 1
 	start_busy pid "$S"
 	wait_until 5 grep -qx "$pid" "$S/tasks" || fail "the loop is not in the group"
-	sleep 2
+	sleep 3.5 # history long enough for a row before the reset
 	echo 0 >"$S/cpuacct.usage" || fail "reset failed"
 	sleep 2.2
-	out=$(ctl history "${S##*/}" --since 4s --json) || {
+	out=$(ctl history "${S##*/}" --since 5s --json) || {
 		fail "history failed"
 		return
 	}
@@ -140,7 +140,7 @@ test_history_reset() {
 	sed -E 's/.*"cpu_pct":([0-9.-]+).*/\1/' <<<"$out" | while read -r pct; do
 		in_range 0 110 "$pct" || echo "bad $pct"
 	done | grep -q bad && fail "a step outside 0..110 %"
-	ctl history "${S##*/}" --since 4s | grep -qE ' reset$' || fail "no reset in the table"
+	ctl history "${S##*/}" --since 5s | grep -qE ' reset$' || fail "no reset in the table"
 	true
 }
 

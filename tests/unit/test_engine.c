@@ -1378,6 +1378,94 @@ START_TEST(test_state_refuses_damage)
 }
 END_TEST
 
+/* ---- the timer's work under in-kernel counters (engine_work) ---- */
+
+static struct kslot kslots[8 * 2]; /* what the program would write */
+
+static enum engine_work work_now(void)
+{
+	static const struct engine_shown fresh = {0};
+
+	return engine_work(e, &fresh);
+}
+
+START_TEST(test_work_only_what_changed)
+{
+	struct group_tree *tree = engine_tree(e);
+	struct hist_point last;
+	struct group *g;
+
+	/* the fallbacks measure tasks in every pass */
+	ck_assert_int_eq(work_now(), ENGINE_WORK_ALL);
+	memset(kslots, 0, sizeof(kslots));
+	group_tree_set_kslots(tree, kslots, 8);
+	pass();
+	ck_assert_int_eq(work_now(), ENGINE_WORK_NONE);
+	/* the root's own tasks ran: the root alone, recorded */
+	kslots[1].usage += 5;
+	ck_assert_int_eq(work_now(), ENGINE_WORK_ROOT);
+	engine_pass_root(e, (int64_t)now_ns + 7);
+	ck_assert_uint_eq(root()->usage[1], 5);
+	ck_assert(history_latest(root()->history, &last));
+	ck_assert_int_eq(last.t_ns, (int64_t)now_ns + 7);
+	ck_assert_uint_eq(last.usage_ns, 5);
+	ck_assert_int_eq(work_now(), ENGINE_WORK_NONE);
+	/* a process comes and goes in the root */
+	event(PC_FORK, 10, 11, 11);
+	ck_assert_int_eq(work_now(), ENGINE_WORK_ROOT);
+	engine_pass_root(e, (int64_t)now_ns + 8);
+	ck_assert_int_eq(work_now(), ENGINE_WORK_NONE);
+	/* a new group, a task moved in, its slots: each needs a pass */
+	g = mkgroup("g");
+	ck_assert_int_eq(work_now(), ENGINE_WORK_ALL);
+	pass();
+	ck_assert_int_eq(work_now(), ENGINE_WORK_NONE);
+	engine_attach(e, g->id, 10, true, &root_writer, 1);
+	ck_assert_int_eq(work_now(), ENGINE_WORK_ALL);
+	pass();
+	event(PC_FORK, 10, 12, 12); /* born in g */
+	ck_assert_int_eq(work_now(), ENGINE_WORK_ALL);
+	pass();
+	kslots[g->id * 2].sys += 4000000;
+	ck_assert_int_eq(work_now(), ENGINE_WORK_ALL);
+	pass();
+	ck_assert_uint_eq(g->sys[0], 4000000);
+	ck_assert_uint_eq(root()->sys[0], 4000000);
+	ck_assert_int_eq(work_now(), ENGINE_WORK_NONE);
+}
+END_TEST
+
+START_TEST(test_work_root_published_when_needed)
+{
+	struct engine_shown shown = {.age_ns = 0};
+
+	memset(kslots, 0, sizeof(kslots));
+	group_tree_set_kslots(engine_tree(e), kslots, 8);
+	pass();
+	kslots[0].usage += 5;
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_ROOT);
+	/* pages in the kernel's cache have no live reads */
+	shown.cached_pages = true;
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_ALL);
+	shown.cached_pages = false;
+	/* events kept for task lists: let go when many, or old */
+	shown.events_since = ENGINE_ROOT_PUBLISH_EVENTS - 1;
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_ROOT);
+	shown.events_since = ENGINE_ROOT_PUBLISH_EVENTS;
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_ALL);
+	shown.events_since = 1;
+	shown.age_ns = ENGINE_ROOT_PUBLISH_NS;
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_ALL);
+	/* an old snapshot that lacks nothing needs no new one */
+	shown.events_since = 0;
+	engine_pass_root(e, (int64_t)now_ns + 1);
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_NONE);
+	/* nor do cached pages while nothing changed */
+	shown.cached_pages = true;
+	ck_assert_int_eq(engine_work(e, &shown), ENGINE_WORK_NONE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("engine");
@@ -1435,6 +1523,8 @@ int main(void)
 	tcase_add_test(tc, test_exit_record_then_tail);
 	tcase_add_test(tc, test_exit_record_after_pid_reuse);
 	tcase_add_test(tc, test_exit_record_before_fork_event);
+	tcase_add_test(tc, test_work_only_what_changed);
+	tcase_add_test(tc, test_work_root_published_when_needed);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }

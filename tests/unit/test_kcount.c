@@ -170,6 +170,61 @@ START_TEST(test_no_room_for_more_groups)
 }
 END_TEST
 
+/* What a timer pass asks before doing any work (engine_work). */
+START_TEST(test_gains_told_apart)
+{
+	unsigned int id = c->id;
+
+	ck_assert(!kcount_groups_gained(tree));
+	ck_assert(!kcount_root_gained(tree));
+	kernel_adds(group_root(tree), 1, 10, 0, 0);
+	ck_assert(kcount_root_gained(tree));
+	ck_assert(!kcount_groups_gained(tree));
+	kernel_adds(c, 0, 0, 0, 4000000); /* a tick alone is a gain */
+	ck_assert(kcount_groups_gained(tree));
+	kcount_charge(tree);
+	ck_assert(!kcount_groups_gained(tree));
+	ck_assert(!kcount_root_gained(tree));
+	/* a removed group's late charge is nobody's: no pass for it */
+	ck_assert_int_eq(group_rmdir(tree, c), 0);
+	slots[id * NCPU + 1].usage += 11;
+	ck_assert(!kcount_groups_gained(tree));
+	kernel_adds(b, 1, 1, 0, 0); /* past the removed one */
+	ck_assert(kcount_groups_gained(tree));
+}
+END_TEST
+
+/* A root-only pass charges the root and no other group, publishes no
+ * snapshot, and reads stay the kernel's: those of the old snapshot add
+ * the gains since it, the root's included. */
+START_TEST(test_root_alone_stays_exact)
+{
+	struct group *root = group_root(tree);
+	struct snapshot *snap;
+
+	kernel_adds(b, 0, 100, 0, 0);
+	kernel_adds(root, 0, 1000, 0, 0);
+	kcount_charge(tree);
+	snap = snapshot_build(tree, tt, NULL, 1, 0);
+	kernel_adds(root, 1, 7, 0, 0);
+	kernel_adds(b, 1, 5, 0, 0); /* after the pass decided: not taken */
+	ck_assert(kcount_charge_root(tree));
+	ck_assert(!kcount_charge_root(tree)); /* nothing new */
+	ck_assert_uint_eq(root->usage[1], 7);
+	ck_assert_uint_eq(b->usage[1], 0);
+	ck_assert(kcount_groups_gained(tree)); /* b waits for its pass */
+	ck_render(snap, 0, CGF_USAGE_PERCPU, "1100 12 \n");
+	ck_render(snap, b->id, CGF_USAGE_PERCPU, "100 5 \n");
+	snapshot_unref(snap);
+	/* and a snapshot built after the root-only pass reads the same */
+	snap = snapshot_build(tree, tt, NULL, 2, 0);
+	ck_render(snap, 0, CGF_USAGE_PERCPU, "1100 12 \n");
+	snapshot_unref(snap);
+	kcount_charge(tree);
+	ck_assert_uint_eq(root->usage[1], 12);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kcount");
@@ -183,6 +238,8 @@ int main(void)
 	tcase_add_test(tc, test_removed_child_stays_in_parent);
 	tcase_add_test(tc, test_slot_going_back_charges_nothing);
 	tcase_add_test(tc, test_no_room_for_more_groups);
+	tcase_add_test(tc, test_gains_told_apart);
+	tcase_add_test(tc, test_root_alone_stays_exact);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
