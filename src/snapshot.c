@@ -207,11 +207,17 @@ struct snapshot *snapshot_build(const struct group_tree *tree,
 			if (snap->chunks[i])
 				g_atomic_int_inc(&snap->chunks[i]->refs);
 		}
+		/* an id can be listed twice (a group removed and its id
+		 * given to a new one): redone once, or the second would drop
+		 * what the first made */
+		g_autoptr(GHashTable) done = g_hash_table_new(NULL, NULL);
+
 		for (unsigned int i = 0; i < tree->dirty->len; i++) {
 			unsigned int id =
 			    g_array_index(tree->dirty, unsigned int, i);
 
-			if (id < snap->ngroups)
+			if (id < snap->ngroups &&
+			    g_hash_table_add(done, GUINT_TO_POINTER(id + 1)))
 				set_group(snap, tree, id, prev, owned, fresh);
 		}
 	} else {
