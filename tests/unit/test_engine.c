@@ -1284,16 +1284,20 @@ START_TEST(test_state_round_trip)
 }
 END_TEST
 
-START_TEST(test_state_newcomer_follows_parent)
+/* Process 20 (a child of 10) in group g, and the checkpoint of that. */
+static GByteArray *saved_with_member(struct group *g)
 {
-	struct group *a = mkgroup("a");
-	g_autoptr(GByteArray) bytes = NULL;
-
 	spawn(20, 10, 0);
 	event(PC_FORK, 10, 20, 20);
-	ck_assert_int_eq(engine_attach(e, a->id, 20, true, &root_writer, 0),
+	ck_assert_int_eq(engine_attach(e, g->id, 20, true, &root_writer, 0),
 			 0);
-	bytes = state_save(e);
+	return state_save(e);
+}
+
+START_TEST(test_state_newcomer_follows_parent)
+{
+	g_autoptr(GByteArray) bytes = saved_with_member(mkgroup("a"));
+
 	/* forked after the checkpoint, before the next server */
 	spawn(30, 20, 0)->start_ticks = 1ULL << 40;
 	restart_from(bytes, true);
@@ -1304,14 +1308,10 @@ END_TEST
 
 START_TEST(test_state_new_thread_joins_leader)
 {
-	struct group *a = mkgroup("a");
-	g_autoptr(GByteArray) bytes = NULL;
-	struct fake_proc *p = spawn(20, 10, 0);
+	g_autoptr(GByteArray) bytes = saved_with_member(mkgroup("a"));
+	struct fake_proc *p = fp(20);
+	struct group *a;
 
-	event(PC_FORK, 10, 20, 20);
-	ck_assert_int_eq(engine_attach(e, a->id, 20, true, &root_writer, 0),
-			 0);
-	bytes = state_save(e);
 	p->tids[p->nthreads++] = 21; /* started while no server ran */
 	p->clock += 20 * MS;
 	restart_from(bytes, true);
@@ -1324,14 +1324,8 @@ END_TEST
 
 START_TEST(test_state_reused_pid_stays_out)
 {
-	struct group *a = mkgroup("a");
-	g_autoptr(GByteArray) bytes = NULL;
+	g_autoptr(GByteArray) bytes = saved_with_member(mkgroup("a"));
 
-	spawn(20, 10, 0);
-	event(PC_FORK, 10, 20, 20);
-	ck_assert_int_eq(engine_attach(e, a->id, 20, true, &root_writer, 0),
-			 0);
-	bytes = state_save(e);
 	vanish(20);
 	spawn(20, 1, 0)->start_ticks = 999; /* another process, same pid */
 	restart_from(bytes, true);
