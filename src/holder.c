@@ -199,6 +199,7 @@ static void take_kept(struct holder *h, char *names, const int *fds,
 static void report_ready(struct holder *h, int status)
 {
 	char c = status;
+	int fd;
 
 	if (h->ready_fd < 0)
 		return;
@@ -207,6 +208,12 @@ static void report_ready(struct holder *h, int status)
 			  g_strerror(errno));
 	close(h->ready_fd);
 	h->ready_fd = -1;
+	/* detached: the shell's stderr is no longer ours (logs: syslog) */
+	fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDERR_FILENO);
+		close(fd);
+	}
 }
 
 static void take_message(struct holder *h)

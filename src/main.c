@@ -193,12 +193,12 @@ static void on_reload(int sig)
 		fuse_session_exit(reload_session);
 }
 
-static void quiet_stderr(void)
+static void quiet_stdio(int which)
 {
-	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	if (fd >= 0) {
-		dup2(fd, STDERR_FILENO);
+		dup2(fd, which);
 		close(fd);
 	}
 }
@@ -278,7 +278,7 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 	if (env) {
 		holder_send_ready(env->sock_fd);
 		if (!cli->foreground)
-			quiet_stderr();
+			quiet_stdio(STDERR_FILENO);
 	}
 	rc = fuse_session_loop_mt(se, &loop) < 0 ? 1 : 0;
 	if (reload_asked) {
@@ -332,10 +332,13 @@ static int hold(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 		setsid();
 		if (chdir("/") != 0)
 			g_warning("cannot chdir to /: %s", g_strerror(errno));
+		/* the shell's pipes must see their end (out=$(cpuacctfs
+		 * ...)); stderr goes once the server serves: its errors
+		 * until then are the command's */
+		quiet_stdio(STDIN_FILENO);
+		quiet_stdio(STDOUT_FILENO);
 	}
 	rc = holder_run(&hc, ready[1]);
-	if (!cli->foreground)
-		quiet_stderr();
 	fuse_session_unmount(se);
 	fuse_session_destroy(se);
 	return rc;
