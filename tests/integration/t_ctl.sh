@@ -70,7 +70,7 @@ test_history_busy() {
 	S=$(sgroup) || exit 1
 	start_busy pid "$S"
 	wait_until 5 grep -qx "$pid" "$S/tasks" || fail "the loop is not in the group"
-	kernel_seconds "$pid" 3 >"$IT_TMP/k"
+	kernel_seconds "$pid" 4 >"$IT_TMP/k" # the group older than --since 4s
 	out=$(ctl history "${S##*/}" --since 4s --step 1s --csv) || {
 		fail "history failed"
 		return
