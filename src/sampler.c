@@ -173,10 +173,13 @@ static void drain_all(void *data)
 	}
 }
 
+static void save_before_publish(struct sampler *s);
+
 static void publish(struct sampler *s)
 {
 	struct snapshot *next, *old;
 
+	save_before_publish(s);
 	/* s->snap is only replaced here, under the engine lock we hold */
 	next = snapshot_build(engine_tree(s->engine), engine_tasks(s->engine),
 			      s->snap, ++s->seq, sampler_now_ns());
@@ -342,8 +345,6 @@ static int64_t bpf_save_age(struct sampler *s)
 static void maybe_save(struct sampler *s, bool pass)
 {
 	int64_t now = sampler_now_ns(), since = now - s->saved_ns;
-	bool counted =
-	    group_root(engine_tree(s->engine))->gen != s->saved_root_gen;
 
 	if (s->cfg.state_fd < 0)
 		return;
@@ -351,8 +352,17 @@ static void maybe_save(struct sampler *s, bool pass)
 		save_now(s, now);
 	else if (pass && s->bpf && since >= bpf_save_age(s))
 		save_now(s, now);
-	else if (pass && !s->bpf && counted)
-		save_now(s, now);
+}
+
+/* Without in-kernel counters a new server starts from the checkpoint's
+ * counters (and reads the live tasks' clocks at its first pass): saved
+ * before readers can see them, no reader ever saw more than the next
+ * server shows, so a counter never goes down across a crash. */
+static void save_before_publish(struct sampler *s)
+{
+	if (s->cfg.state_fd >= 0 && !s->bpf &&
+	    group_root(engine_tree(s->engine))->gen != s->saved_root_gen)
+		save_now(s, sampler_now_ns());
 }
 
 void sampler_checkpoint(struct sampler *s)

@@ -75,7 +75,9 @@ idle_pct() {
 # reason in WHY) when it does not run it
 start() {
 	local b
-	"$daemon" -f --backend="$1" "$mnt" >"$log" 2>&1 &
+	# --no-restart: the pid measured is the one that serves (the holder
+	# only sleeps)
+	"$daemon" -f --no-restart --backend="$1" "$mnt" >"$log" 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
 		[ -e "$mnt/cpuacct.usage" ] && break

@@ -469,7 +469,7 @@ else
 	MNT=$TMP/mnt
 	mkdir "$MNT"
 	# shellcheck disable=SC2086 # BENCH_DAEMON_ARGS is a word list
-	"$DAEMON" -f --interval="$INTERVAL_MS" ${BENCH_DAEMON_ARGS:-} "$MNT" \
+	"$DAEMON" -f --no-restart --interval="$INTERVAL_MS" ${BENCH_DAEMON_ARGS:-} "$MNT" \
 		>"$TMP/daemon.log" 2>&1 &
 	DPID=$!
 	for ((i = 0; i < 100; i++)); do

@@ -116,7 +116,7 @@ start_daemon() {
 	local i
 	MNT=$(mktemp -d /tmp/cpuacctfs-scale.XXXXXX)
 	# shellcheck disable=SC2086 # a list of words
-	"$DAEMON" -f ${BENCH_DAEMON_ARGS:-} "$MNT" 2>"$MNT.log" &
+	"$DAEMON" -f --no-restart ${BENCH_DAEMON_ARGS:-} "$MNT" 2>"$MNT.log" &
 	DPID=$!
 	for ((i = 0; i < 100; i++)); do
 		[ -e "$MNT/cpuacct.usage" ] && return 0

@@ -23,7 +23,7 @@ command -v perl >/dev/null || { echo "SKIP: no perl"; exit 77; }
 DIR=$(mktemp -d /tmp/cpuacctfs-soak.XXXXXX)
 M=$DIR/mnt
 mkdir "$M"
-"$BIN" -f "$M" 2>"$DIR/daemon.log" &
+"$BIN" -f --no-restart "$M" 2>"$DIR/daemon.log" &
 D=$!
 cleanup() {
 	[ -n "${C:-}" ] && kill "$C" 2>/dev/null && wait "$C" 2>/dev/null

@@ -77,6 +77,13 @@ test_readers_racing_removal() {
 	done
 	[[ $(sum ok "$IT_TMP/s") -gt 1000 && $(sum gone "$IT_TMP/s") -gt 100 ]] ||
 		fail "too little raced to tell: $(cat "$IT_TMP/s")"
+	check_eq "kernel: padded reads" 0 "$(sum padded "$IT_TMP/k")"
+	# Known, not fixed: a group id is reused after 1,024 removals, and a
+	# reader whose kernel still holds the removed group's file with its
+	# size (4096, so that its reads reach us) reads the new group's text
+	# padded with zeros. Counted, not failed, until inode numbers carry
+	# the group's serial (issue 12).
+	note "--cache: $(sum padded "$IT_TMP/s") reads padded with zeros after an id was reused"
 	grep -h '^#' "$IT_TMP/k" "$IT_TMP/s" | head -20 >&2
 	note "kernel: $(cat "$IT_TMP/k.churn"); reads ok $(sum ok "$IT_TMP/k") gone $(sum gone "$IT_TMP/k")"
 	note "--cache: $(cat "$IT_TMP/s.churn"); reads ok $(sum ok "$IT_TMP/s") gone $(sum gone "$IT_TMP/s")"
