@@ -90,6 +90,11 @@ unsigned int sampler_kept(struct sampler *s, struct kept_maps *maps, int *links,
 /* With defer_restore: take the state the last server saved, now. */
 void sampler_restore(struct sampler *s);
 
+/* After sampler_start: run a pass and wait for it, so that what the
+ * restored tasks ran while no server was there shows before the first
+ * read (a restart). */
+void sampler_first_pass(struct sampler *s);
+
 /* Save the state to the checkpoint file now (a reload's last act). */
 void sampler_checkpoint(struct sampler *s);
 

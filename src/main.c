@@ -272,6 +272,8 @@ static int serve(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 		g_warning("cannot start the sampler");
 		goto out_unmount;
 	}
+	if (env) /* a restart: the gap's time shows before any read */
+		sampler_first_pass(s);
 	fs_start(fs, se);
 	cs = open_ctl(s, cli->mountpoint, o);
 	g_message("serving %s", cli->mountpoint);

@@ -68,9 +68,12 @@ struct sampler {
  * the kernel's counters say. Counters alone: with in-kernel counters any
  * checkpoint gives them back exactly (its counters and the slot counts
  * they include go together), so only the history is at stake: saved
- * each second while groups are busy, every 10 s when only the root is;
- * otherwise after each pass, since what exited since the last one is
- * lost in a crash. */
+ * each second while groups are busy, every 10 s when only the root is.
+ * Otherwise each second too: a new server reads the live tasks' clocks
+ * (sampler_first_pass, before it serves), and only what tasks that
+ * exited since ran is lost. A save in every pass would delay the
+ * sampler's reads of exiting tasks, which must come before their
+ * reaping. */
 #define SAVE_GROUPS_BPF_NS (1 * 1000000000LL) /* groups other than the root */
 #define SAVE_ROOT_BPF_NS (10 * 1000000000LL)  /* only the root counted */
 #define SAVE_COST_SHARE 10
@@ -173,13 +176,10 @@ static void drain_all(void *data)
 	}
 }
 
-static void save_before_publish(struct sampler *s);
-
 static void publish(struct sampler *s)
 {
 	struct snapshot *next, *old;
 
-	save_before_publish(s);
 	/* s->snap is only replaced here, under the engine lock we hold */
 	next = snapshot_build(engine_tree(s->engine), engine_tasks(s->engine),
 			      s->snap, ++s->seq, sampler_now_ns());
@@ -262,6 +262,12 @@ struct snapshot *sampler_counters_snapshot(struct sampler *s)
 	snapshot_unref(snap);
 	ask_pass(s);
 	return sampler_snapshot(s);
+}
+
+void sampler_first_pass(struct sampler *s)
+{
+	if (s->sync_fd >= 0)
+		ask_pass(s);
 }
 
 struct snapshot *sampler_recent_snapshot(struct sampler *s)
@@ -352,18 +358,11 @@ static void maybe_save(struct sampler *s, bool pass)
 		save_now(s, now);
 	else if (pass && s->bpf && since >= bpf_save_age(s))
 		save_now(s, now);
+	else if (pass && !s->bpf && since >= SAVE_GROUPS_BPF_NS &&
+		 group_root(engine_tree(s->engine))->gen != s->saved_root_gen)
+		save_now(s, now);
 }
 
-/* Without in-kernel counters a new server starts from the checkpoint's
- * counters (and reads the live tasks' clocks at its first pass): saved
- * before readers can see them, no reader ever saw more than the next
- * server shows, so a counter never goes down across a crash. */
-static void save_before_publish(struct sampler *s)
-{
-	if (s->cfg.state_fd >= 0 && !s->bpf &&
-	    group_root(engine_tree(s->engine))->gen != s->saved_root_gen)
-		save_now(s, sampler_now_ns());
-}
 
 void sampler_checkpoint(struct sampler *s)
 {
