@@ -434,3 +434,33 @@ have_root_only_files() {
 		[[ -e $1/$f ]] || return 1
 	done
 }
+
+# own_daemon [ENV=VALUE...] [DAEMON ARGS...]: a second daemon of our own at
+# OWN (its log in OWN_LOG), with those variables in its environment and
+# those arguments, stopped and unmounted when the test ends.
+own_daemon() {
+	local i a envs=() args=()
+	for a; do
+		if [[ $a == [A-Za-z_]*=* ]]; then envs+=("$a"); else args+=("$a"); fi
+	done
+	OWN=$(mktemp -d /tmp/cpuacctfs-own.XXXXXX)
+	OWN_LOG=$IT_TMP/own.log
+	env "${envs[@]}" "$IT_DAEMON" -f "${args[@]}" "$OWN" 2>"$OWN_LOG" &
+	OWN_PID=$!
+	trap 'stop_own; it_cleanup' EXIT
+	for ((i = 0; i < 100; i++)); do
+		[[ -e $OWN/cpuacct.usage ]] && return 0
+		sleep 0.1
+	done
+	fail "own daemon ${args[*]} did not mount: $(cat "$OWN_LOG")"
+	return 1
+}
+
+stop_own() {
+	[[ -n ${OWN_PID:-} ]] || return 0
+	kill -TERM "$OWN_PID" 2>/dev/null
+	wait "$OWN_PID" 2>/dev/null
+	fusermount3 -u "$OWN" 2>/dev/null
+	rmdir "$OWN" 2>/dev/null
+	OWN_PID=""
+}

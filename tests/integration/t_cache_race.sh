@@ -11,32 +11,6 @@
 RACE=$IT_DIR/race.pl
 RACE_SECS=${IT_RACE_SECS:-6}
 
-# cache_daemon: a daemon of our own in --cache mode at OWN (log OWN_LOG),
-# unmounted when the test ends.
-cache_daemon() {
-	local i
-	OWN=$(mktemp -d /tmp/cpuacctfs-i12c.XXXXXX)
-	OWN_LOG=$IT_TMP/own.log
-	"$IT_DAEMON" -f --cache "$OWN" 2>"$OWN_LOG" &
-	OWN_PID=$!
-	trap 'stop_own; it_cleanup' EXIT
-	for ((i = 0; i < 100; i++)); do
-		[[ -e $OWN/cpuacct.usage ]] && return 0
-		sleep 0.1
-	done
-	fail "own --cache daemon did not mount: $(cat "$OWN_LOG")"
-	return 1
-}
-
-stop_own() {
-	[[ -n ${OWN_PID:-} ]] || return 0
-	kill -TERM "$OWN_PID" 2>/dev/null
-	wait "$OWN_PID" 2>/dev/null
-	fusermount3 -u "$OWN" 2>/dev/null
-	rmdir "$OWN" 2>/dev/null
-	OWN_PID=""
-}
-
 # race ROOT OUTFILE: one group that stays, three that come and go, three
 # readers; the readers' count lines and bad reads go to OUTFILE.
 race() {
@@ -68,7 +42,7 @@ sum() {
 test_readers_racing_removal() {
 	local kind
 	[[ $IT_MODE == daemon ]] || skip "needs the daemon binary"
-	cache_daemon || return
+	own_daemon --cache || return
 	race "$KROOT" "$IT_TMP/k" || skip "cannot create kernel groups"
 	race "$OWN" "$IT_TMP/s" || fail "cannot create groups in the --cache mount"
 	for kind in empty partial error; do
@@ -117,7 +91,7 @@ gone_errors() {
 test_removed_group_errors() {
 	local k s
 	[[ $IT_MODE == daemon ]] || skip "needs the daemon binary"
-	cache_daemon || return
+	own_daemon --cache || return
 	k=$(gone_errors "$KROOT") || skip "cannot create a kernel group"
 	s=$(gone_errors "$OWN")
 	check_same "read of an open file and open of the path after rmdir" "$k" "$s"

@@ -75,32 +75,6 @@ test_child_between_exit_and_reap() {
 		"$(rmdir "$K" 2>&1 && echo OK)" "$([[ ! -d $S ]] && echo OK)"
 }
 
-# own_daemon [ENV=VALUE...]: a second daemon of our own at OWN (its log in
-# OWN_LOG), unmounted when the test ends.
-own_daemon() {
-	local i
-	OWN=$(mktemp -d /tmp/cpuacctfs-i12z.XXXXXX)
-	OWN_LOG=$IT_TMP/own.log
-	env "$@" "$IT_DAEMON" -f "$OWN" 2>"$OWN_LOG" &
-	OWN_PID=$!
-	trap 'stop_own; it_cleanup' EXIT
-	for ((i = 0; i < 100; i++)); do
-		[[ -e $OWN/cpuacct.usage ]] && return 0
-		sleep 0.1
-	done
-	fail "own daemon did not mount: $(cat "$OWN_LOG")"
-	return 1
-}
-
-stop_own() {
-	[[ -n ${OWN_PID:-} ]] || return 0
-	kill -TERM "$OWN_PID" 2>/dev/null
-	wait "$OWN_PID" 2>/dev/null
-	fusermount3 -u "$OWN" 2>/dev/null
-	rmdir "$OWN" 2>/dev/null
-	OWN_PID=""
-}
-
 # in_list ID FILE: 1 if ID is listed in FILE, else 0.
 in_list() {
 	grep -cx "$1" "$2"
