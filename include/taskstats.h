@@ -34,6 +34,9 @@ struct ts_conn;
 struct ts_conn *taskstats_open(unsigned int ncpu, int *err);
 void taskstats_close(struct ts_conn *ts);
 
+/* The listener's fd, readable when exit records are queued. */
+int taskstats_fd(const struct ts_conn *ts);
+
 /* Deliver every exit record queued now, without blocking. Returns how
  * many, or -errno; *lost counts overflows of the receive buffer (their
  * records are gone: engine_task_ticks_lost covers them). */

@@ -843,6 +843,8 @@ void engine_runtime_retry(struct engine *e)
 
 /* ---- exit records ---- */
 
+static void measure_now(struct engine *e, struct proc *p);
+
 /* The exit record of a gone thread comes before its EXIT event, so one
  * whose gone entry is not final yet is the entry's, even if the tid
  * names a newer task already. false if the task is not known (yet). */
@@ -859,6 +861,13 @@ static bool take_exit_ticks(struct engine *e, const struct ts_rec *rec)
 	}
 	if (!t)
 		return gone != NULL;
+	/* process clocks alone: a last thread on its way out (taskstats
+	 * reports it before the parent can reap it) */
+	if (!e->have_runtime && !e->tree->kslots && t->proc->threads->len == 1) {
+		measure_now(e, t->proc);
+		g_debug("exit record of %d: clock %" G_GUINT64_FORMAT,
+			t->proc->tgid, t->proc->clock_last);
+	}
 	ticks_read(&t->ticks, rec, true, &gain);
 	charge_gain(e, t->group->id, t->run_cpu, t->proc->last_cpu, &gain);
 	return true;

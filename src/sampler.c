@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -701,7 +702,29 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 
 /* The fixed fds, then one per runtime ring: those wake us only when a
  * ring is half full, long before it could overflow. */
-enum { FD_EVENTS, FD_TIMER, FD_STOP, FD_WAKE, FD_SYNC, FD_RINGS };
+enum { FD_EVENTS, FD_TIMER, FD_STOP, FD_WAKE, FD_SYNC, FD_EXITS, FD_RINGS };
+
+/* With process clocks alone, an exit is read from the zombie, but the
+ * proc connector tells of it only after the parent was woken, which
+ * often reaps it first. The exit record of taskstats comes earlier in
+ * do_exit (before the address space is torn down), so it is watched:
+ * the process's clock read then leaves only the tear-down to settle. */
+static int exits_fd(const struct sampler *s)
+{
+	return s->ts && !s->runtime && !s->bpf ? taskstats_fd(s->ts) : -1;
+}
+
+/* Watching exits is a race with the parents: a sampler that waits behind
+ * busy tasks for its turn loses it. Its work per exit is a clock read. */
+#define EXITS_NICE (-10)
+
+static void watch_exits(const struct sampler *s)
+{
+	if (exits_fd(s) >= 0 &&
+	    setpriority(PRIO_PROCESS, (id_t)gettid(), EXITS_NICE) < 0)
+		g_debug("cannot raise the sampler's priority: %s",
+			g_strerror(errno));
+}
 
 static struct pollfd *poll_set(struct sampler *s, nfds_t *n)
 {
@@ -713,6 +736,7 @@ static struct pollfd *poll_set(struct sampler *s, nfds_t *n)
 	fds[FD_STOP].fd = s->stop_fd;
 	fds[FD_WAKE].fd = evqueue_wake_fd(s->events);
 	fds[FD_SYNC].fd = s->sync_fd;
+	fds[FD_EXITS].fd = exits_fd(s);
 	for (int i = 0; i < rings; i++)
 		fds[FD_RINGS + i].fd = perfsplit_fd(s->runtime, i);
 	*n = FD_RINGS + rings;
@@ -825,6 +849,7 @@ static gpointer sampler_main(gpointer data)
 	bool pass, events;
 	int rc, timeout = -1;
 
+	watch_exits(s);
 	for (;;) {
 		rc = poll(fds, n, min_timeout(timeout, save_timeout_ms(s)));
 		if (rc < 0 && errno != EINTR)
@@ -838,7 +863,7 @@ static gpointer sampler_main(gpointer data)
 		events = fds[FD_EVENTS].revents || fds[FD_WAKE].revents ||
 			 (rc == 0 && !fds[FD_EVENTS].events);
 		g_mutex_lock(&s->engine_lock);
-		if (pass || any_ring_ready(fds, n))
+		if (pass || any_ring_ready(fds, n) || fds[FD_EXITS].revents)
 			drain_all(s);
 		else if (events)
 			take_events(s, &fds[FD_EVENTS]);

@@ -229,6 +229,11 @@ struct ts_conn *taskstats_open(unsigned int ncpu, int *err)
 	return ts;
 }
 
+int taskstats_fd(const struct ts_conn *ts)
+{
+	return ts->listen_fd;
+}
+
 void taskstats_close(struct ts_conn *ts)
 {
 	if (!ts)
