@@ -52,7 +52,8 @@ int bpfacct_group_of(struct bpfacct *b, pid_t tid);
 int bpfacct_set_nsgroup(struct bpfacct *b, uint64_t ino, unsigned int gid);
 
 /* Where thread tid came from: the thread that created it (0 if tid was
- * attached to a kernel cgroup itself, or born before the program), and
+ * attached to a kernel cgroup itself, born before the program, or more
+ * than KORIGIN_DEPTH generations from such an attach), and
  * the runtime charged of it so far. 0 or -errno (-ESRCH: gone). */
 int bpfacct_origin(struct bpfacct *b, pid_t tid, uint32_t *creator,
 		   uint64_t *charged);

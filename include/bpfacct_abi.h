@@ -20,11 +20,17 @@ struct kslot {
 
 /* A task's creation, for following chains of creators (bpfacct_lineage):
  * the creating thread's id, and the task's runtime when it was last put
- * in a kernel cgroup (attached = 1), else 0 (counted from birth). */
+ * in a kernel cgroup (attached = 1), else 0 (counted from birth). Kept
+ * only for tasks a few generations from such a put (KORIGIN_DEPTH): a
+ * runtime's chain is short, and the host's other forks and exits then
+ * pay for nothing of it. */
+#define KORIGIN_DEPTH 4
 struct korigin {
 	unsigned long long since;
 	unsigned int creator;
 	unsigned int attached;
+	unsigned int depth; /* generations since the last attach */
+	unsigned int pad;
 };
 
 /* A thread that exited: what it ran since its origin's since, and the

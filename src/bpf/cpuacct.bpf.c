@@ -230,7 +230,7 @@ static __always_inline void record_exit(struct task_struct *p)
 	__u32 tid = p->pid;
 
 	if (!o)
-		return; /* born before we attached: no chain to follow */
+		return; /* far from any attach, or born before us: no chain */
 	rec.ran = run > o->since ? run - o->since : 0;
 	rec.creator = o->creator;
 	rec.attached = o->attached;
@@ -295,10 +295,12 @@ int BPF_PROG(on_attach, struct cgroup *dst, const char *path,
 	if (cpuacct_hierarchy &&
 	    BPF_CORE_READ(dst, root, hierarchy_id) != cpuacct_hierarchy)
 		return 0;
-	o = bpf_task_storage_get(&origin, task, 0, 0);
+	o = bpf_task_storage_get(&origin, task, 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (o) {
 		o->since = task->se.sum_exec_runtime;
 		o->attached = 1;
+		o->depth = 0;
 	}
 	/* runc exec puts its process in the container's cgroups here, once
 	 * it is in the container's namespaces: the kernel's group counts it
@@ -330,7 +332,7 @@ int BPF_PROG(on_newtask, struct task_struct *task, __u64 clone_flags)
 {
 	struct seen zero = {};
 	struct task_struct *cur = bpf_get_current_task_btf();
-	struct korigin o = {.creator = cur->pid};
+	struct korigin *co = bpf_task_storage_get(&origin, cur, 0, 0);
 	__u32 gid = group_of(cur);
 
 	/* a new task has run nothing yet, and starts where its creator is */
@@ -339,7 +341,12 @@ int BPF_PROG(on_newtask, struct task_struct *task, __u64 clone_flags)
 		zero.cand = 1;
 	bpf_task_storage_get(&charged, task, &zero,
 			     BPF_LOCAL_STORAGE_GET_F_CREATE);
-	bpf_task_storage_get(&origin, task, &o, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (co && co->depth < KORIGIN_DEPTH) {
+		struct korigin o = {.creator = cur->pid, .depth = co->depth + 1};
+
+		bpf_task_storage_get(&origin, task, &o,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	}
 	if (gid != BPFACCT_ROOT_GID)
 		bpf_task_storage_get(&member, task, &gid,
 				     BPF_LOCAL_STORAGE_GET_F_CREATE);

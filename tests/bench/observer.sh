@@ -119,6 +119,34 @@ tasks_pct() {
 	sleepers=
 }
 
+# prog_stats: "name run_time_ns run_cnt" of each of our programs
+prog_stats() {
+	bpftool prog show 2>/dev/null |
+		awk '/ name on_/ { t = 0; c = 0; for (i = 1; i < NF; i++) {
+			if ($i == "name") n = $(i + 1)
+			if ($i == "run_time_ns") t = $(i + 1)
+			if ($i == "run_cnt") c = $(i + 1) }
+			print n, t + 0, c + 0 }'
+}
+
+# bpf_cost: the in-kernel programs' own time per call over one more run
+# of the workloads (kernel.bpf_stats_enabled, which adds two clock reads
+# per call, so not during the runs above)
+bpf_cost() {
+	local was a b
+
+	command -v bpftool >/dev/null || { echo "(no bpftool: no per-call cost)"; return; }
+	was=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null) || return
+	sysctl -qw kernel.bpf_stats_enabled=1
+	a=$(prog_stats)
+	taskset -c 0 "$observer" >/dev/null
+	b=$(prog_stats)
+	sysctl -qw kernel.bpf_stats_enabled="$was"
+	join <(sort <<<"$a") <(sort <<<"$b") | awk '$5 > $3 {
+		printf "  %-12s %8d calls %6.0f ns each\n", $1, $5 - $3,
+			($4 - $2) / ($5 - $3) }'
+}
+
 row() {
 	printf '%-11s %9s %9s %9s %12s %13s %13s\n' "$@"
 }
@@ -147,6 +175,11 @@ for b in $backends; do
 	tasks_pct
 	row "$b" "$(ratio "$CLOCK" "$none_clock")" "$(ratio "$PING" "$none_ping")" \
 		"$(ratio "$FORK" "$none_fork")" "$busy" "$groups" "$TASKS"
+	[ "$b" = bpf ] && BPF_COST=$(bpf_cost)
 	stop
 done
 row goal "<=1.05x" "<=1.05x" "<=1.05x" "<=0.5%" "<=0.2%" "<=0.2%"
+if [ -n "${BPF_COST:-}" ]; then
+	echo "bpf programs, time per call over one more run of the workloads:"
+	echo "$BPF_COST"
+fi
