@@ -1,8 +1,8 @@
 /* files.h - the control files of a group, and what each one reads.
  *
  * The table names every file with its mode; files_render produces one
- * file's bytes from a snapshot. Inode numbers are built from a group id
- * and a slot here, slot 0 being the directory itself.
+ * file's bytes from a snapshot. Inode numbers are built from a group id,
+ * its serial and a slot here, slot 0 being the directory itself.
  */
 #ifndef CPUACCTFS_FILES_H
 #define CPUACCTFS_FILES_H
@@ -49,20 +49,37 @@ bool files_exists(enum cg_file f, bool is_root);
 /* Whether f shows CPU time (cpuacct.usage*, cpuacct.stat). */
 bool files_is_counter(enum cg_file f);
 
-/* Inode numbers: FUSE's root (1) is group 0's directory. */
-static inline uint64_t files_ino(unsigned int gid, enum cg_file f)
+/* Inode numbers: the group's id and slot in the low half (FUSE's root,
+ * 1, is group 0's directory), the low half of the group's serial in the
+ * high half, as kernfs puts a generation there: an id handed to a new
+ * group never names a removed group's files, even to a kernel that
+ * still caches them. */
+#define FILES_INO_LOW 0xffffffffULL
+
+static inline uint64_t files_ino(unsigned int gid, uint64_t serial,
+				 enum cg_file f)
 {
-	return (uint64_t)gid * CGF_COUNT + f + 1;
+	uint64_t high = gid ? (serial & FILES_INO_LOW) << 32 : 0;
+
+	return high | ((uint64_t)gid * CGF_COUNT + f + 1);
 }
 
 static inline unsigned int files_ino_gid(uint64_t ino)
 {
-	return (ino - 1) / CGF_COUNT;
+	return ((ino & FILES_INO_LOW) - 1) / CGF_COUNT;
 }
 
 static inline enum cg_file files_ino_file(uint64_t ino)
 {
-	return (enum cg_file)((ino - 1) % CGF_COUNT);
+	return (enum cg_file)(((ino & FILES_INO_LOW) - 1) % CGF_COUNT);
+}
+
+/* Whether ino names a file of this group, not of an earlier one that had
+ * its id. */
+static inline bool files_ino_current(uint64_t ino, unsigned int gid,
+				     uint64_t serial)
+{
+	return ino == files_ino(gid, serial, files_ino_file(ino));
 }
 
 /* One file's bytes; ids in tasks and cgroup.procs as the reader's pid

@@ -20,7 +20,7 @@
 
 #include "engine.h"
 
-#define STATE_VERSION 1
+#define STATE_VERSION 2
 
 /* The engine's state now (under its lock). */
 GByteArray *state_save(struct engine *e);

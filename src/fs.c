@@ -92,7 +92,7 @@ static void fill_stat(const struct snap_group *g, enum cg_file f,
 	struct file_attr a = owner_of(g->uid, g->gid, g->mode, g->files, f);
 
 	memset(st, 0, sizeof(*st));
-	st->st_ino = files_ino(g->id, f);
+	st->st_ino = files_ino(g->id, g->serial, f);
 	st->st_uid = a.uid;
 	st->st_gid = a.gid;
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec =
@@ -116,9 +116,20 @@ static const struct snap_group *group_of(const struct snapshot *snap,
 	const struct snap_group *g = snapshot_group(snap, files_ino_gid(ino));
 
 	*f = files_ino_file(ino);
+	if (g && !files_ino_current(ino, g->id, g->serial))
+		return NULL; /* removed, its id given to a new group */
 	if (g && *f != CGF_DIR && !files_exists(*f, g->id == 0))
 		return NULL;
 	return g;
+}
+
+/* Whether ino still names a file of a group that exists. */
+static bool ino_exists(fuse_req_t req, fuse_ino_t ino)
+{
+	g_autoptr(snapshot_t) snap = sampler_snapshot(sampler_of(req));
+	enum cg_file f;
+
+	return group_of(snap, ino, &f) != NULL;
 }
 
 /* Task lists are as of now (the snapshot and the events it lacks),
@@ -187,7 +198,7 @@ static void reply_entry(fuse_req_t req, const struct snapshot *snap,
 			const struct snap_group *g, enum cg_file f)
 {
 	struct fuse_entry_param e = {
-	    .ino = files_ino(g->id, f),
+	    .ino = files_ino(g->id, g->serial, f),
 	    .generation = g->serial,
 	};
 
@@ -277,6 +288,8 @@ static void fs_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 
 	if (to_set & ~allowed)
 		return (void)fuse_reply_err(req, EPERM);
+	if ((c.set_uid || c.set_gid || c.set_mode) && !ino_exists(req, ino))
+		return (void)fuse_reply_err(req, ENOENT);
 	if (c.set_uid || c.set_gid || c.set_mode) {
 		err = control_setattr(sampler_of(req), files_ino_gid(ino),
 				      files_ino_file(ino), &c);
@@ -431,8 +444,9 @@ static void read_uncached(fuse_req_t req, fuse_ino_t ino, size_t size,
 {
 	struct open_file of = {.gid = files_ino_gid(ino),
 			       .file = files_ino_file(ino)};
-	int err =
-	    render_open_file(sampler_of(req), &of, fuse_req_ctx(req)->pid);
+	int err = ino_exists(req, ino) ? render_open_file(sampler_of(req), &of,
+							  fuse_req_ctx(req)->pid)
+				       : -ENODEV;
 
 	if (err)
 		fuse_reply_err(req, -err);
@@ -481,8 +495,11 @@ static void fs_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 	w.sys_admin = of ? of->sys_admin : now.sys_admin;
 	if (of)
 		open_file_unref(of);
-	err = control_write(fs->sampler, files_ino_gid(ino),
-			    files_ino_file(ino), buf, size, &w);
+	err = ino_exists(req, ino) ? control_write(fs->sampler,
+						   files_ino_gid(ino),
+						   files_ino_file(ino), buf,
+						   size, &w)
+				   : -ENODEV;
 	if (err)
 		return (void)fuse_reply_err(req, -err);
 	fuse_reply_write(req, size);
@@ -517,6 +534,8 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 	unsigned int gid;
 	int err;
 
+	if (!ino_exists(req, parent))
+		return (void)fuse_reply_err(req, ENOENT);
 	err = control_mkdir(s, files_ino_gid(parent), name, mode, &w, &gid);
 	if (err)
 		return (void)fuse_reply_err(req, -err);
@@ -526,6 +545,8 @@ static void fs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 static void fs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+	if (!ino_exists(req, parent))
+		return (void)fuse_reply_err(req, ENOENT);
 	fuse_reply_err(
 	    req, -control_rmdir(sampler_of(req), files_ino_gid(parent), name));
 }
@@ -536,6 +557,8 @@ static void fs_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	if (flags)
 		return (void)fuse_reply_err(req, EINVAL);
+	if (!ino_exists(req, parent) || !ino_exists(req, newparent))
+		return (void)fuse_reply_err(req, ENOENT);
 	fuse_reply_err(req, -control_rename(sampler_of(req),
 					    files_ino_gid(parent), name,
 					    files_ino_gid(newparent), newname));
@@ -596,11 +619,22 @@ const struct fuse_lowlevel_ops *fs_ops(void)
 
 /* ---- cache mode: keeping the page cache fresh ---- */
 
-static void queue_group(struct fs *fs, unsigned int gid)
+static void queue_group(struct fs *fs, const struct snap_group *g)
 {
 	for (int f = CGF_DIR + 1; f < CGF_COUNT; f++)
-		g_async_queue_push(fs->stale,
-				   GSIZE_TO_POINTER(files_ino(gid, f)));
+		g_async_queue_push(
+		    fs->stale, GSIZE_TO_POINTER(files_ino(g->id, g->serial, f)));
+}
+
+/* Group id changed between two snapshots: its pages, and those of the
+ * group that had the id before, if another. */
+static void queue_id(struct fs *fs, const struct snap_group *old,
+		     const struct snap_group *now)
+{
+	if (now)
+		queue_group(fs, now);
+	if (old && (!now || old->serial != now->serial))
+		queue_group(fs, old);
 }
 
 /* Runs under the engine lock after each publish: only queues. A removed
@@ -610,11 +644,15 @@ static void on_publish(struct snapshot *snap, void *data)
 	struct fs *fs = data;
 	unsigned int n = MAX(snap->ngroups, fs->shown ? fs->shown->ngroups : 0);
 
-	for (unsigned int id = 0; id < n; id++)
-		if ((snapshot_group(snap, id) ||
-		     (fs->shown && snapshot_group(fs->shown, id))) &&
+	for (unsigned int id = 0; id < n; id++) {
+		const struct snap_group *now = snapshot_group(snap, id);
+		const struct snap_group *old =
+		    fs->shown ? snapshot_group(fs->shown, id) : NULL;
+
+		if ((now || old) &&
 		    (!fs->shown || !snapshot_group_same(fs->shown, snap, id)))
-			queue_group(fs, id);
+			queue_id(fs, old, now);
+	}
 	snapshot_unref(fs->shown);
 	fs->shown = snapshot_ref(snap);
 }

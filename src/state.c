@@ -22,6 +22,7 @@ struct saved_group {
 	gid_t gid;
 	struct file_attr *files; /* GROUP_FILES, or NULL: the defaults */
 	int64_t ctime_ns;
+	uint64_t serial;
 	unsigned int max_descendants; /* cpuacctctl limit */
 	bool notify_on_release, clone_children;
 	uint64_t *counters;  /* usage, user, sys: ncpu each */
@@ -65,6 +66,7 @@ static void save_group(GByteArray *out, const struct group *g, bool with_kseen)
 		wire_u32(out, g->files[f].mode);
 	}
 	wire_u64(out, g->ctime_ns);
+	wire_u64(out, g->serial); /* in its inode numbers */
 	wire_u32(out, g->max_descendants);
 	wire_u32(out, g->notify_on_release | g->clone_children << 1);
 	for (unsigned int cpu = 0; cpu < g->ncpu; cpu++)
@@ -251,11 +253,12 @@ static struct saved_group *parse_group(struct wire_reader *r,
 	if (!parse_owners(r, sg))
 		goto bad;
 	sg->ctime_ns = wire_get_u64(r);
+	sg->serial = wire_get_u64(r);
 	sg->max_descendants = wire_get_u32(r);
 	flags = wire_get_u32(r);
 	sg->notify_on_release = flags & 1;
 	sg->clone_children = flags & 2;
-	if (!r->ok || sg->id >= st->by_id_len ||
+	if (!r->ok || sg->id >= st->by_id_len || sg->serial > st->serials ||
 	    g_hash_table_contains(seen, GUINT_TO_POINTER(sg->id)))
 		goto bad;
 	if (st->groups->len == 0
@@ -453,6 +456,7 @@ static void apply_group(const struct saved_group *sg, struct group *g,
 	size_t bytes = g->ncpu * sizeof(uint64_t);
 
 	g->ctime_ns = sg->ctime_ns;
+	g->serial = sg->serial; /* the kernel caches inodes by it */
 	group_set_max_descendants(g, sg->max_descendants);
 	g->uid = sg->uid;
 	g->gid = sg->gid;

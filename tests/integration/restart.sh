@@ -104,7 +104,7 @@ echo "$burn" >"$mnt/c/tasks"
 kill -CONT "$burn"
 shape() {
 	(cd "$mnt" && find . -type d | sort &&
-		stat -c '%n %U %G %a' a a/b a/b/tasks c c/tasks &&
+		stat -c '%n %i %U %G %a' a a/b a/b/tasks c c/tasks &&
 		cat a/notify_on_release a/b/notify_on_release \
 			c/cgroup.clone_children release_agent a/b/tasks c/tasks)
 }

@@ -51,13 +51,11 @@ test_readers_racing_removal() {
 	done
 	[[ $(sum ok "$IT_TMP/s") -gt 1000 && $(sum gone "$IT_TMP/s") -gt 100 ]] ||
 		fail "too little raced to tell: $(cat "$IT_TMP/s")"
+	# a group id comes back after 1,024 removals; inode numbers carry the
+	# group's serial, so a kernel that still caches a removed group's file
+	# never reads the new group's text into its old size
 	check_eq "kernel: padded reads" 0 "$(sum padded "$IT_TMP/k")"
-	# Known, not fixed: a group id is reused after 1,024 removals, and a
-	# reader whose kernel still holds the removed group's file with its
-	# size (4096, so that its reads reach us) reads the new group's text
-	# padded with zeros. Counted, not failed, until inode numbers carry
-	# the group's serial (issue 12).
-	note "--cache: $(sum padded "$IT_TMP/s") reads padded with zeros after an id was reused"
+	check_eq "--cache: padded reads" 0 "$(sum padded "$IT_TMP/s")"
 	grep -h '^#' "$IT_TMP/k" "$IT_TMP/s" | head -20 >&2
 	note "kernel: $(cat "$IT_TMP/k.churn"); reads ok $(sum ok "$IT_TMP/k") gone $(sum gone "$IT_TMP/k")"
 	note "--cache: $(cat "$IT_TMP/s.churn"); reads ok $(sum ok "$IT_TMP/s") gone $(sum gone "$IT_TMP/s")"
@@ -97,7 +95,50 @@ test_removed_group_errors() {
 	check_same "read of an open file and open of the path after rmdir" "$k" "$s"
 }
 
+# reused_errors ROOT: as gone_errors, but 1,024 groups are made and
+# removed after the rmdir, so that the removed group's id comes back (the
+# daemon reuses an id after 1,024 removals, on a fresh daemon the next
+# group's) before the open file is read.
+reused_errors() {
+	local g
+	g=$1/$(new_name)
+	mkdir "$g" || return 1
+	register group "$g"
+	perl -MErrno -e '
+		my ($g, $root) = @ARGV;
+		sub name { my $n = $! + 0; for (keys %!) { return $_ if $!{$_} } "E$n" }
+		open(my $fh, "<", "$g/cpuacct.usage") or die "open: $!";
+		my $buf;
+		sysread($fh, $buf, 4096) or die "first read: $!";
+		rmdir $g or die "rmdir: $!";
+		for my $i (1 .. 1024) {
+			mkdir "$g.r$i" or die "mkdir: $!";
+			rmdir "$g.r$i" or die "rmdir: $!";
+		}
+		# ids are free first in, first out: the next group takes it
+		mkdir "$g.new" or die "mkdir: $!";
+		my $r = "read OK";
+		for (1 .. 40) {
+			sysseek($fh, 0, 0);
+			if (!defined sysread($fh, $buf, 4096)) { $r = "read " . name(); last }
+			select(undef, undef, undef, 0.05);
+		}
+		rmdir "$g.new";
+		print "$r\n";' "$g"
+}
+
+test_reused_id_errors() {
+	local k s
+	[[ $IT_MODE == daemon ]] || skip "needs the daemon binary"
+	own_daemon --cache || return
+	k=$(reused_errors "$KROOT") || skip "cannot create a kernel group"
+	s=$(reused_errors "$OWN")
+	check_same "read of a removed group's open file once its id came back" "$k" "$s"
+}
+
 run_test "cache: readers racing mkdir/rmdir get whole texts or ENOENT/ENODEV" \
 	test_readers_racing_removal
 run_test "cache: a removed group's open file and path fail as the kernel's" \
 	test_removed_group_errors
+run_test "cache: a removed group's open file fails even once its id came back" \
+	test_reused_id_errors
