@@ -61,79 +61,48 @@ test_readers_racing_removal() {
 	note "--cache: $(cat "$IT_TMP/s.churn"); reads ok $(sum ok "$IT_TMP/s") gone $(sum gone "$IT_TMP/s")"
 }
 
-# gone_errors ROOT: after rmdir, the errno of a read of a file opened
-# before (waiting up to 2 s for the page cache to be dropped) and of an
-# open of its path.
+# gone_errors ROOT [REUSE]: after rmdir, the errno of a read of a file
+# opened before (waiting up to 2 s for the page cache to be dropped) and
+# of an open of its path. With REUSE, 1,024 groups are made and removed
+# first, so that the removed group's id comes back (the daemon reuses an
+# id after 1,024 removals, first in, first out: on a fresh daemon the next
+# group takes it) before the open file is read.
 gone_errors() {
 	local g
 	g=$1/$(new_name)
 	mkdir "$g" || return 1
 	register group "$g"
 	perl -MErrno -e '
-		my ($g) = @ARGV;
+		my ($g, $reuse) = @ARGV;
 		sub name { my $n = $! + 0; for (keys %!) { return $_ if $!{$_} } "E$n" }
 		open(my $fh, "<", "$g/cpuacct.usage") or die "open: $!";
 		my $buf;
 		sysread($fh, $buf, 4096) or die "first read: $!";
 		rmdir $g or die "rmdir: $!";
+		for my $i (1 .. ($reuse ? 1024 : 0)) {
+			mkdir "$g.r$i" or die "mkdir: $!";
+			rmdir "$g.r$i" or die "rmdir: $!";
+		}
+		mkdir "$g.new" or die "mkdir: $!" if $reuse;
 		my $r = "read OK";
 		for (1 .. 40) {
 			sysseek($fh, 0, 0);
 			if (!defined sysread($fh, $buf, 4096)) { $r = "read " . name(); last }
 			select(undef, undef, undef, 0.05);
 		}
+		rmdir "$g.new" if $reuse;
 		my $o = open(my $f2, "<", "$g/cpuacct.usage") ? "open OK" : "open " . name();
-		print "$r, $o\n";' "$g"
+		print "$r, $o\n";' "$g" "${2:-}"
 }
 
+# removed_group_errors [REUSE]: gone_errors on the kernel and --cache.
 test_removed_group_errors() {
 	local k s
 	[[ $IT_MODE == daemon ]] || skip "needs the daemon binary"
 	own_daemon --cache || return
-	k=$(gone_errors "$KROOT") || skip "cannot create a kernel group"
-	s=$(gone_errors "$OWN")
+	k=$(gone_errors "$KROOT" "$@") || skip "cannot create a kernel group"
+	s=$(gone_errors "$OWN" "$@")
 	check_same "read of an open file and open of the path after rmdir" "$k" "$s"
-}
-
-# reused_errors ROOT: as gone_errors, but 1,024 groups are made and
-# removed after the rmdir, so that the removed group's id comes back (the
-# daemon reuses an id after 1,024 removals, on a fresh daemon the next
-# group's) before the open file is read.
-reused_errors() {
-	local g
-	g=$1/$(new_name)
-	mkdir "$g" || return 1
-	register group "$g"
-	perl -MErrno -e '
-		my ($g, $root) = @ARGV;
-		sub name { my $n = $! + 0; for (keys %!) { return $_ if $!{$_} } "E$n" }
-		open(my $fh, "<", "$g/cpuacct.usage") or die "open: $!";
-		my $buf;
-		sysread($fh, $buf, 4096) or die "first read: $!";
-		rmdir $g or die "rmdir: $!";
-		for my $i (1 .. 1024) {
-			mkdir "$g.r$i" or die "mkdir: $!";
-			rmdir "$g.r$i" or die "rmdir: $!";
-		}
-		# ids are free first in, first out: the next group takes it
-		mkdir "$g.new" or die "mkdir: $!";
-		my $r = "read OK";
-		for (1 .. 40) {
-			sysseek($fh, 0, 0);
-			if (!defined sysread($fh, $buf, 4096)) { $r = "read " . name(); last }
-			select(undef, undef, undef, 0.05);
-		}
-		rmdir "$g.new";
-		print "$r\n";' "$g"
-}
-
-test_reused_id_errors() {
-	local k s
-	[[ $IT_MODE == daemon ]] || skip "needs the daemon binary"
-	own_daemon --cache || return
-	k=$(reused_errors "$KROOT") || skip "cannot create a kernel group"
-	s=$(reused_errors "$OWN")
-	check_same "read of a removed group's open file once its id came back" "$k" "$s"
 }
 
 run_test "cache: readers racing mkdir/rmdir get whole texts or ENOENT/ENODEV" \
@@ -141,4 +110,4 @@ run_test "cache: readers racing mkdir/rmdir get whole texts or ENOENT/ENODEV" \
 run_test "cache: a removed group's open file and path fail as the kernel's" \
 	test_removed_group_errors
 run_test "cache: a removed group's open file fails even once its id came back" \
-	test_reused_id_errors
+	test_removed_group_errors reuse
