@@ -448,6 +448,11 @@ static void read_uncached(fuse_req_t req, fuse_ino_t ino, size_t size,
 							  fuse_req_ctx(req)->pid)
 				       : -ENODEV;
 
+	/* removed meanwhile: a getattr may have told the kernel so (with a
+	 * page's size) already, and this text would read padded to it */
+	if (!err && !ino_exists(req, ino))
+		err = -ENODEV;
+
 	if (err)
 		fuse_reply_err(req, -err);
 	else
