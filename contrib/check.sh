@@ -173,6 +173,9 @@ cleanup_leftovers
 stage containers-docker 300 bash "$top/tests/containers/engine.sh" docker \
 	"$plain/src/cpuacctfs"
 cleanup_leftovers
+# netdata's cgroups plugin charting a group of the mount
+stage netdata 300 bash "$top/tests/integration/netdata.sh" "$plain/src/cpuacctfs"
+cleanup_leftovers
 # the gate under the in-kernel backend (exact targets) and the tracepoint
 # one (the 0.5 % targets, dropped records recovered)
 for b in bpf tracepoint; do

@@ -4,7 +4,7 @@ set -e
 PKGS="build-essential autoconf automake pkg-config libfuse3-dev fuse3
 libglib2.0-dev check valgrind perl procps util-linux
 kmod runc busybox-static libbpf-dev clang llvm bpftool tmux
-libcap2-bin podman docker.io cgroup-tools"
+libcap2-bin podman docker.io cgroup-tools netdata-core curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
@@ -17,3 +17,12 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq $missing >/dev/null
 fi
+# netdata is here for a test that runs its own; the packaged service, if
+# its install started one, would only add noise to the benchmarks
+case $missing in
+*netdata-core*)
+	if command -v service >/dev/null; then
+		service netdata stop >/dev/null 2>&1 || true
+	fi
+	;;
+esac
