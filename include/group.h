@@ -46,6 +46,7 @@ struct group {
 	char *name;
 	struct group *parent;
 	GPtrArray *children; /* struct group *, in creation order */
+	GArray *child_ids;   /* their ids, alike: a snapshot copies these */
 	uid_t uid;	     /* owner of the directory (chown; mkdir's fsuid) */
 	gid_t gid;	     /* its group (chgrp; mkdir's fsgid) */
 	mode_t mode;	     /* permission bits of the directory */
@@ -89,8 +90,13 @@ struct group {
 struct group_tree {
 	GPtrArray *by_id; /* struct group * or NULL once removed */
 	struct nameidx *names; /* children by name, shared with snapshots */
-	GQueue free_ids;  /* removed ids, oldest first */
+	/* removed ids, oldest first from free_head: one array, not a node
+	 * per id, so that removals leave no small blocks behind to pin
+	 * the pages the groups were freed from */
+	GArray *free_ids;
+	unsigned int free_head;
 	uint64_t serials; /* the last serial handed out */
+	uint64_t removals; /* groups removed so far */
 	unsigned int ncpu;
 	size_t history_len; /* bytes of history per group at most */
 	char *release_agent;
@@ -133,6 +139,9 @@ bool group_is_ancestor(const struct group *anc, const struct group *g);
 struct group *group_restore(struct group_tree *tree, struct group *parent,
 			    const char *name, unsigned int id, mode_t mode);
 /* The free ids, oldest first, and the length of the id space. */
+/* How many ids are free, and the i-th oldest of them. */
+unsigned int group_free_id_count(const struct group_tree *tree);
+unsigned int group_free_id(const struct group_tree *tree, unsigned int i);
 void group_restore_free_ids(struct group_tree *tree, const GArray *ids,
 			    unsigned int by_id_len);
 

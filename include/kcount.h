@@ -21,6 +21,10 @@
  * returns how many groups gained anything. */
 unsigned int kcount_charge(struct group_tree *tree);
 
+/* Charge g alone with what its slots gained (before g goes); true if
+ * they gained anything. */
+bool kcount_charge_group(struct group_tree *tree, struct group *g);
+
 /* Charge the root alone with what its own slots gained (the tasks in no
  * group); true if they gained anything. */
 bool kcount_charge_root(struct group_tree *tree);

@@ -49,6 +49,7 @@ struct snap_group {
 
 struct snap_chunk {
 	gint refs;
+	unsigned int used; /* groups in g: none, and the chunk goes */
 	struct snap_group *g[SNAP_CHUNK];
 };
 

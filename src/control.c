@@ -1,7 +1,6 @@
 /* control.c - writes and directory operations, applied to the engine. */
 #include <errno.h>
 #include <linux/capability.h>
-#include <malloc.h>
 
 #include "control.h"
 #include "kcount.h"
@@ -135,21 +134,6 @@ int control_mkdir(struct sampler *s, unsigned int parent, const char *name,
 	return err;
 }
 
-/* Removals between two trims: glibc keeps what freed groups used (their
- * histories, snapshot copies) in its arenas, and gives it back to the
- * system only when asked. */
-#define TRIM_AFTER_REMOVALS 1024
-
-static void trim_after_removal(void)
-{
-	static gint removed;
-
-	if (g_atomic_int_add(&removed, 1) + 1 < TRIM_AFTER_REMOVALS)
-		return;
-	g_atomic_int_set(&removed, 0);
-	malloc_trim(0);
-}
-
 int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 {
 	struct engine *e = sampler_lock(s);
@@ -163,7 +147,7 @@ int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 		engine_drain(e);
 		/* what the kernel counted for it since the last pass goes to
 		 * its parent before its slots are forgotten */
-		kcount_charge(tree);
+		kcount_charge_group(tree, g);
 		err = group_rmdir(tree, g);
 		/* the kernel checks the parent for release after an rmdir */
 		if (!err && group_releasable(p))
@@ -173,8 +157,6 @@ int control_rmdir(struct sampler *s, unsigned int parent, const char *name)
 		err = -ENOTDIR;
 	}
 	sampler_unlock(s);
-	if (!err)
-		trim_after_removal();
 	return err;
 }
 

@@ -71,6 +71,7 @@ static struct group *group_new_at(struct group_tree *tree, const char *name,
 	g->name = g_strdup(name);
 	g->parent = parent;
 	g->children = g_ptr_array_new();
+	g->child_ids = g_array_new(FALSE, FALSE, sizeof(unsigned int));
 	g->mode = mode;
 	g->ctime_ns = realtime_ns();
 	g->max_descendants = GROUP_NO_LIMIT;
@@ -90,10 +91,34 @@ static struct group *group_new_at(struct group_tree *tree, const char *name,
 		g->notify_on_release = parent->notify_on_release;
 		g->clone_children = parent->clone_children;
 		g_ptr_array_add(parent->children, g);
+		g_array_append_val(parent->child_ids, g->id);
 		nameidx_add(tree->names, parent->id, name, g->id);
 	}
 	tree->gen++;
 	return g;
+}
+
+unsigned int group_free_id_count(const struct group_tree *tree)
+{
+	return tree->free_ids->len - tree->free_head;
+}
+
+unsigned int group_free_id(const struct group_tree *tree, unsigned int i)
+{
+	return g_array_index(tree->free_ids, unsigned int, tree->free_head + i);
+}
+
+/* The oldest free id; the array sheds its taken head once that is half
+ * of it, so each id is moved at most once on average. */
+static unsigned int pop_free_id(struct group_tree *tree)
+{
+	unsigned int id = group_free_id(tree, 0);
+
+	if (++tree->free_head * 2 >= tree->free_ids->len) {
+		g_array_remove_range(tree->free_ids, 0, tree->free_head);
+		tree->free_head = 0;
+	}
+	return id;
 }
 
 static struct group *group_new(struct group_tree *tree, const char *name,
@@ -101,8 +126,8 @@ static struct group *group_new(struct group_tree *tree, const char *name,
 {
 	unsigned int id;
 
-	if (tree->free_ids.length > GROUP_ID_REUSE_AFTER) {
-		id = GPOINTER_TO_UINT(g_queue_pop_head(&tree->free_ids));
+	if (group_free_id_count(tree) > GROUP_ID_REUSE_AFTER) {
+		id = pop_free_id(tree);
 	} else {
 		id = tree->by_id->len;
 		g_ptr_array_add(tree->by_id, NULL);
@@ -126,11 +151,9 @@ void group_restore_free_ids(struct group_tree *tree, const GArray *ids,
 {
 	if (by_id_len > tree->by_id->len)
 		g_ptr_array_set_size(tree->by_id, by_id_len);
-	g_queue_clear(&tree->free_ids);
-	for (unsigned int i = 0; i < ids->len; i++)
-		g_queue_push_tail(
-		    &tree->free_ids,
-		    GUINT_TO_POINTER(g_array_index(ids, unsigned int, i)));
+	g_array_set_size(tree->free_ids, 0);
+	tree->free_head = 0;
+	g_array_append_vals(tree->free_ids, ids->data, ids->len);
 }
 
 static void group_free(struct group *g)
@@ -138,6 +161,7 @@ static void group_free(struct group *g)
 	g_free(g->name);
 	g_free(g->files);
 	g_ptr_array_free(g->children, TRUE);
+	g_array_free(g->child_ids, TRUE);
 	g_free(g->usage);
 	g_free(g->user);
 	g_free(g->sys);
@@ -154,6 +178,7 @@ struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
 	tree->dirty = g_array_new(FALSE, FALSE, sizeof(unsigned int));
 	tree->unrecorded = g_array_new(FALSE, FALSE, sizeof(unsigned int));
 	tree->names = nameidx_new();
+	tree->free_ids = g_array_new(FALSE, FALSE, sizeof(unsigned int));
 	tree->ncpu = ncpu;
 	tree->history_len = history_len;
 	tree->release_agent = g_strdup("");
@@ -173,7 +198,7 @@ void group_tree_free(struct group_tree *tree)
 			group_free(g);
 	}
 	g_ptr_array_free(tree->by_id, TRUE);
-	g_queue_clear(&tree->free_ids);
+	g_array_free(tree->free_ids, TRUE);
 	nameidx_unref(tree->names);
 	g_array_free(tree->dirty, TRUE);
 	g_array_free(tree->unrecorded, TRUE);
@@ -200,9 +225,8 @@ void group_tree_set_kslots(struct group_tree *tree, const struct kslot *slots,
 /* The id the next group gets (see group_new). */
 static unsigned int next_id(const struct group_tree *tree)
 {
-	if (tree->free_ids.length > GROUP_ID_REUSE_AFTER)
-		return GPOINTER_TO_UINT(
-		    g_queue_peek_head((GQueue *)&tree->free_ids));
+	if (group_free_id_count(tree) > GROUP_ID_REUSE_AFTER)
+		return group_free_id(tree, 0);
 	return tree->by_id->len;
 }
 
@@ -275,19 +299,30 @@ void group_set_max_descendants(struct group *g, unsigned int max)
 	g->max_descendants = max;
 }
 
+static void remove_child(struct group *parent, struct group *g)
+{
+	unsigned int at;
+
+	if (!g_ptr_array_find(parent->children, g, &at))
+		g_assert_not_reached();
+	g_ptr_array_remove_index(parent->children, at);
+	g_array_remove_index(parent->child_ids, at);
+}
+
 int group_rmdir(struct group_tree *tree, struct group *g)
 {
 	if (!g->parent)
 		return -EBUSY;
 	if (g->children->len || g->ntasks)
 		return -EBUSY;
-	g_ptr_array_remove(g->parent->children, g);
+	remove_child(g->parent, g);
 	nameidx_remove(tree->names, g->parent->id, g->name);
 	count_below(g->parent, -1);
 	group_touch(g->parent);
 	tree->by_id->pdata[g->id] = NULL;
 	g_array_append_val(tree->dirty, g->id);
-	g_queue_push_tail(&tree->free_ids, GUINT_TO_POINTER(g->id));
+	g_array_append_val(tree->free_ids, g->id);
+	tree->removals++;
 	tree->gen++;
 	group_free(g);
 	return 0;

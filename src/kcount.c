@@ -71,6 +71,12 @@ unsigned int kcount_charge(struct group_tree *tree)
 	return changed;
 }
 
+bool kcount_charge_group(struct group_tree *tree, struct group *g)
+{
+	return tree->kslots && slots_moved(tree, g->id) &&
+	       charge_group(tree, g);
+}
+
 bool kcount_charge_root(struct group_tree *tree)
 {
 	return tree->kslots && slots_moved(tree, 0) &&

@@ -1,5 +1,6 @@
 /* sampler.c - the sampling thread, its lock and snapshot publishing. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -39,6 +40,8 @@ struct sampler {
 	unsigned int period_ms; /* the timer's, see pace.h */
 	struct pace pace;
 	uint64_t pass_ev_seq; /* ev_seq at the last timer pass */
+	/* the tree's removals at the last pass and at the last trim */
+	uint64_t removals_seen, removals_trimmed;
 	int stop_fd;
 	/* Readers that need a pass (sampler_counters_snapshot) ask the
 	 * sampler thread for it, since a pass may scan /proc, which must
@@ -603,7 +606,7 @@ static void apply_state(struct sampler *s, const struct saved_state *st)
 		return;
 	state_apply_members(st, s->engine, kernel_kept(s));
 	g_message("state: %u groups back, counting on %s",
-		  tree->by_id->len - tree->free_ids.length,
+		  tree->by_id->len - group_free_id_count(tree),
 		  kernel_kept(s) ? "from the kernel's counters"
 				 : "from the tasks' clocks");
 }
@@ -832,6 +835,25 @@ static void timer_pass(struct sampler *s, struct pollfd *events)
 	events->events = events_to_passes(s) ? 0 : POLLIN;
 }
 
+/* Removals between two trims while groups keep going. */
+#define TRIM_AFTER_REMOVALS 4096
+
+/* glibc keeps the memory of removed groups in its heaps, freed but
+ * resident, until asked to give it back. Asked here, off the FUSE
+ * threads and the engine lock, once removals pause for a pass. */
+static void trim_after_removals(struct sampler *s, uint64_t removals)
+{
+	bool burst = removals - s->removals_trimmed >= TRIM_AFTER_REMOVALS;
+
+	if (removals == s->removals_trimmed ||
+	    (removals != s->removals_seen && !burst)) {
+		s->removals_seen = removals;
+		return;
+	}
+	s->removals_seen = s->removals_trimmed = removals;
+	malloc_trim(0);
+}
+
 /* poll's timeout for the nearer of two (-1: none). */
 static int min_timeout(int a, int b)
 {
@@ -848,6 +870,7 @@ static gpointer sampler_main(gpointer data)
 	uint64_t ticks;
 	bool pass, events;
 	int rc, timeout = -1;
+	uint64_t removals;
 
 	watch_exits(s);
 	for (;;) {
@@ -874,7 +897,10 @@ static gpointer sampler_main(gpointer data)
 		timeout = fds[FD_EVENTS].events || events_to_passes(s)
 			      ? -1
 			      : events_batch_ms(s);
+		removals = engine_tree(s->engine)->removals;
 		g_mutex_unlock(&s->engine_lock);
+		if (pass)
+			trim_after_removals(s, removals);
 	}
 	return NULL;
 }

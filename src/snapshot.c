@@ -29,14 +29,12 @@ static struct snap_group *snap_group_new(const struct group *g)
 	sg->ctime_ns = g->ctime_ns;
 	sg->notify_on_release = g->notify_on_release;
 	sg->clone_children = g->clone_children;
+	/* one copy of contiguous ids: a parent of 10,000 is copied at every
+	 * mkdir and rmdir in it */
 	sg->children = g_array_sized_new(FALSE, FALSE, sizeof(unsigned int),
-					 g->children->len);
-	/* one pass, no append per child: a parent of 10,000 is copied at
-	 * every mkdir in it */
-	g_array_set_size(sg->children, g->children->len);
-	for (unsigned int i = 0; i < g->children->len; i++)
-		g_array_index(sg->children, unsigned int, i) =
-		    ((const struct group *)g->children->pdata[i])->id;
+					 g->child_ids->len);
+	g_array_append_vals(sg->children, g->child_ids->data,
+			    g->child_ids->len);
 	sg->usage = copy_percpu(g->usage, g->ncpu);
 	sg->user = copy_percpu(g->user, g->ncpu);
 	sg->sys = copy_percpu(g->sys, g->ncpu);
@@ -138,6 +136,7 @@ static struct snap_chunk *own_chunk(struct snapshot *snap, unsigned int i,
 	copy = g_new0(struct snap_chunk, 1);
 	copy->refs = 1;
 	if (c) {
+		copy->used = c->used;
 		memcpy(copy->g, c->g, sizeof(copy->g));
 		for (unsigned int k = 0; k < SNAP_CHUNK; k++)
 			if (copy->g[k])
@@ -158,12 +157,21 @@ static void set_group(struct snapshot *snap, const struct group_tree *tree,
 	struct snap_chunk *c = own_chunk(snap, id / SNAP_CHUNK, owned);
 	struct snap_group **slot = &c->g[id % SNAP_CHUNK];
 
+	c->used -= *slot != NULL;
 	snap_group_unref(*slot);
 	*slot = g ? snap_group_of(g, prev) : NULL;
+	c->used += *slot != NULL;
 	if (*slot && *slot != snapshot_group(prev, id))
 		g_ptr_array_add(fresh, *slot);
 	if (g)
 		g->dirty = false;
+	if (!c->used) {
+		/* an empty chunk made while groups went would outlive them,
+		 * scattered, and keep the pages they were freed from */
+		g_hash_table_remove(owned, c);
+		chunk_unref(c);
+		snap->chunks[id / SNAP_CHUNK] = NULL;
+	}
 }
 
 static struct snapshot *snapshot_new(const struct group_tree *tree,

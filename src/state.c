@@ -115,9 +115,9 @@ static void save_ids(GByteArray *out, const struct group_tree *tree)
 {
 	wire_u32(out, tree->by_id->len);
 	wire_u64(out, tree->serials);
-	wire_u32(out, tree->free_ids.length);
-	for (GList *l = tree->free_ids.head; l; l = l->next)
-		wire_u32(out, GPOINTER_TO_UINT(l->data));
+	wire_u32(out, group_free_id_count(tree));
+	for (unsigned int i = 0; i < group_free_id_count(tree); i++)
+		wire_u32(out, group_free_id(tree, i));
 }
 
 static void save_joins(GByteArray *out, struct engine *e)

@@ -127,6 +127,27 @@ START_TEST(test_removed_child_stays_in_parent)
 }
 END_TEST
 
+/* rmdir charges the group it removes, and only it: the others wait for
+ * their pass (a charge of every group per rmdir made removal slow in
+ * proportion to the groups). */
+START_TEST(test_charge_one_before_removal)
+{
+	struct snapshot *snap;
+
+	kernel_adds(c, 0, 40, 0, 0);
+	kernel_adds(b, 0, 9, 0, 0);
+	ck_assert(kcount_charge_group(tree, c));
+	ck_assert(!kcount_charge_group(tree, c)); /* nothing new */
+	ck_assert_uint_eq(a->usage[0], 40);
+	ck_assert_uint_eq(b->usage[0], 0);
+	ck_assert_int_eq(group_rmdir(tree, c), 0);
+	ck_assert_uint_eq(kcount_charge(tree), 1);
+	snap = snapshot_build(tree, tt, NULL, 1, 0);
+	ck_render(snap, a->id, CGF_USAGE, "49\n");
+	snapshot_unref(snap);
+}
+END_TEST
+
 START_TEST(test_reset_keeps_counting)
 {
 	struct snapshot *snap;
@@ -236,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_new_group_starts_at_zero);
 	tcase_add_test(tc, test_reset_keeps_counting);
 	tcase_add_test(tc, test_removed_child_stays_in_parent);
+	tcase_add_test(tc, test_charge_one_before_removal);
 	tcase_add_test(tc, test_slot_going_back_charges_nothing);
 	tcase_add_test(tc, test_no_room_for_more_groups);
 	tcase_add_test(tc, test_gains_told_apart);

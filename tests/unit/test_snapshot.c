@@ -149,6 +149,42 @@ START_TEST(test_stat_monotonic_across_reset)
 }
 END_TEST
 
+/* A chunk whose groups are all gone is dropped, not kept empty: a
+ * removal burst would otherwise leave those chunks scattered in the heap. */
+START_TEST(test_empty_chunk_dropped)
+{
+	struct group *g[SNAP_CHUNK] = {NULL};
+	struct snapshot *s1, *s2, *s3;
+	unsigned int last = 0;
+
+	for (unsigned int i = 0; i < SNAP_CHUNK; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "g%u", i);
+		ck_assert_int_eq(
+		    group_mkdir(tree, group_root(tree), name, 0755, &g[i]), 0);
+		last = g[i]->id;
+	}
+	s1 = snapshot_build(tree, tt, NULL, 1, 0);
+	ck_assert_ptr_nonnull(s1->chunks[last / SNAP_CHUNK]);
+	/* ids 1..SNAP_CHUNK: the second chunk holds only g[SNAP_CHUNK-1] */
+	ck_assert_int_eq(group_rmdir(tree, g[SNAP_CHUNK - 1]), 0);
+	s2 = snapshot_build(tree, tt, s1, 2, 0);
+	ck_assert_ptr_null(s2->chunks[last / SNAP_CHUNK]);
+	ck_assert_ptr_nonnull(s1->chunks[last / SNAP_CHUNK]); /* unchanged */
+	ck_assert_ptr_nonnull(snapshot_group(s2, g[0]->id));
+	ck_assert_ptr_null(snapshot_group(s2, last));
+	/* and a group on an id of a dropped chunk gets one again */
+	ck_assert_int_eq(
+	    group_mkdir(tree, group_root(tree), "again", 0755, &g[0]), 0);
+	s3 = snapshot_build(tree, tt, s2, 3, 0);
+	ck_assert_ptr_nonnull(snapshot_group(s3, g[0]->id));
+	snapshot_unref(s1);
+	snapshot_unref(s2);
+	snapshot_unref(s3);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("snapshot");
@@ -160,6 +196,7 @@ int main(void)
 	tcase_add_test(tc, test_reused_id_not_shared);
 	tcase_add_test(tc, test_membership_change_is_seen);
 	tcase_add_test(tc, test_stat_monotonic_across_reset);
+	tcase_add_test(tc, test_empty_chunk_dropped);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
