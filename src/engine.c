@@ -848,6 +848,23 @@ static void measure_now(struct engine *e, struct proc *p);
 /* The exit record of a gone thread comes before its EXIT event, so one
  * whose gone entry is not final yet is the entry's, even if the tid
  * names a newer task already. false if the task is not known (yet). */
+/* The runtime in the exit record of p's last thread is a floor of what
+ * p ran: when p was reaped before its clock could be read, its group
+ * shows that much at once, not only its reaper's 10 ms ticks later
+ * (settle.c counts it as charged, through clock_last). */
+static void charge_exit_floor(struct engine *e, struct proc *p,
+			      uint64_t run_ns)
+{
+	if (p->split || run_ns <= p->clock_last)
+		return;
+	g_debug("exit record of %d: reaped first, %" G_GUINT64_FORMAT
+		" ns from the record",
+		p->tgid, run_ns - p->clock_last);
+	split_add(e->split, group_of_proc(e, p)->id, p,
+		  run_ns - p->clock_last, false);
+	p->clock_last = run_ns;
+}
+
 static bool take_exit_ticks(struct engine *e, const struct ts_rec *rec)
 {
 	struct gone *gone = find_gone(e, rec->tid);
@@ -865,6 +882,7 @@ static bool take_exit_ticks(struct engine *e, const struct ts_rec *rec)
 	 * reports it before the parent can reap it) */
 	if (!e->have_runtime && !e->tree->kslots && t->proc->threads->len == 1) {
 		measure_now(e, t->proc);
+		charge_exit_floor(e, t->proc, rec->run_ns);
 		g_debug("exit record of %d: clock %" G_GUINT64_FORMAT,
 			t->proc->tgid, t->proc->clock_last);
 	}

@@ -141,13 +141,29 @@ static void drain_events(struct sampler *s)
 		g_warning("proc connector: %s", g_strerror(-rc));
 }
 
+/* With process clocks alone, an exit is read from the zombie, but the
+ * proc connector tells of it only after the parent was woken, which
+ * often reaps it first. The exit record of taskstats comes earlier in
+ * do_exit (before the address space is torn down), so it is watched:
+ * the process's clock read then leaves only the tear-down to settle. */
+static int exits_fd(const struct sampler *s)
+{
+	return s->ts && !s->runtime && !s->bpf ? taskstats_fd(s->ts) : -1;
+}
+
 /* Events first: a sample or record can name a task only after its
- * fork. */
+ * fork (records of tasks not known yet are retried below). Except for
+ * watched exits (exits_fd): an exit record is the last moment a
+ * process's clock can be read, and its EXIT event, sent after the parent
+ * was woken, is queued behind it: taken first, the exit read nothing
+ * once the parent had reaped it. */
 static void drain_all(void *data)
 {
 	struct sampler *s = data;
 	uint64_t lost = 0, until;
 
+	if (exits_fd(s) >= 0)
+		drain_exit_ticks(s);
 	drain_events(s);
 	if (s->perf) {
 		perfsplit_drain(s->perf, on_sample, s->engine, &lost);
@@ -706,16 +722,6 @@ struct sampler *sampler_new(const struct sampler_config *cfg, int *err)
 /* The fixed fds, then one per runtime ring: those wake us only when a
  * ring is half full, long before it could overflow. */
 enum { FD_EVENTS, FD_TIMER, FD_STOP, FD_WAKE, FD_SYNC, FD_EXITS, FD_RINGS };
-
-/* With process clocks alone, an exit is read from the zombie, but the
- * proc connector tells of it only after the parent was woken, which
- * often reaps it first. The exit record of taskstats comes earlier in
- * do_exit (before the address space is torn down), so it is watched:
- * the process's clock read then leaves only the tear-down to settle. */
-static int exits_fd(const struct sampler *s)
-{
-	return s->ts && !s->runtime && !s->bpf ? taskstats_fd(s->ts) : -1;
-}
 
 /* Watching exits is a race with the parents: a sampler that waits behind
  * busy tasks for its turn loses it. Its work per exit is a clock read. */
