@@ -138,10 +138,10 @@ bool group_is_ancestor(const struct group *anc, const struct group *g);
  * stay what the kernel's lookups know. The caller restores counters. */
 struct group *group_restore(struct group_tree *tree, struct group *parent,
 			    const char *name, unsigned int id, mode_t mode);
-/* The free ids, oldest first, and the length of the id space. */
 /* How many ids are free, and the i-th oldest of them. */
 unsigned int group_free_id_count(const struct group_tree *tree);
 unsigned int group_free_id(const struct group_tree *tree, unsigned int i);
+/* The free ids, oldest first, and the length of the id space. */
 void group_restore_free_ids(struct group_tree *tree, const GArray *ids,
 			    unsigned int by_id_len);
 

@@ -845,9 +845,6 @@ void engine_runtime_retry(struct engine *e)
 
 static void measure_now(struct engine *e, struct proc *p);
 
-/* The exit record of a gone thread comes before its EXIT event, so one
- * whose gone entry is not final yet is the entry's, even if the tid
- * names a newer task already. false if the task is not known (yet). */
 /* The runtime in the exit record of p's last thread is a floor of what
  * p ran: when p was reaped before its clock could be read, its group
  * shows that much at once, not only its reaper's 10 ms ticks later
@@ -865,6 +862,9 @@ static void charge_exit_floor(struct engine *e, struct proc *p,
 	p->clock_last = run_ns;
 }
 
+/* The exit record of a gone thread comes before its EXIT event, so one
+ * whose gone entry is not final yet is the entry's, even if the tid
+ * names a newer task already. false if the task is not known (yet). */
 static bool take_exit_ticks(struct engine *e, const struct ts_rec *rec)
 {
 	struct gone *gone = find_gone(e, rec->tid);
