@@ -116,7 +116,10 @@ struct group_tree {
 	/* Kernel counters (kcount.h), or NULL: kmax groups of ncpu slots,
 	 * each charged to the task's own group only. */
 	const struct kslot *kslots;
-	struct kslot *kseen; /* what groups took of them, alike */
+	/* what groups took of them, alike: a mapping of its own, whose
+	 * pages of free ids group_tree_trim hands back */
+	struct kslot *kseen;
+	size_t kseen_bytes;
 	unsigned int kmax;
 };
 
@@ -128,6 +131,11 @@ void group_tree_free(struct group_tree *tree);
  * counts its id's slots hold then. Ids stop at kmax (mkdir: ENOSPC). */
 void group_tree_set_kslots(struct group_tree *tree, const struct kslot *slots,
 			   unsigned int kmax);
+
+/* Hand back the memory of removed groups that is the tree's own: the
+ * kernel counters' pages of ids no group holds (group.c frees the rest
+ * with each group). */
+void group_tree_trim(struct group_tree *tree);
 
 struct group *group_root(const struct group_tree *tree);
 struct group *group_by_id(const struct group_tree *tree, unsigned int id);

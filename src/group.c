@@ -1,7 +1,9 @@
 /* group.c - the group tree and its one charge path to the root. */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "group.h"
 #include "parse.h"
@@ -187,6 +189,13 @@ struct group_tree *group_tree_new(unsigned int ncpu, size_t history_len)
 	return tree;
 }
 
+static void kseen_unmap(struct group_tree *tree)
+{
+	if (tree->kseen)
+		munmap(tree->kseen, tree->kseen_bytes);
+	tree->kseen = NULL;
+}
+
 void group_tree_free(struct group_tree *tree)
 {
 	if (!tree)
@@ -203,7 +212,7 @@ void group_tree_free(struct group_tree *tree)
 	g_array_free(tree->dirty, TRUE);
 	g_array_free(tree->unrecorded, TRUE);
 	g_free(tree->release_agent);
-	g_free(tree->kseen);
+	kseen_unmap(tree);
 	g_free(tree);
 }
 
@@ -212,13 +221,52 @@ void group_tree_set_kslots(struct group_tree *tree, const struct kslot *slots,
 {
 	tree->kslots = slots;
 	tree->kmax = kmax;
-	g_free(tree->kseen);
-	tree->kseen = g_new0(struct kslot, (size_t)kmax * tree->ncpu);
+	kseen_unmap(tree);
+	tree->kseen_bytes = (size_t)kmax * tree->ncpu * sizeof(struct kslot);
+	tree->kseen = mmap(NULL, tree->kseen_bytes, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (tree->kseen == MAP_FAILED)
+		g_error("kernel counters: no memory for %zu bytes",
+			tree->kseen_bytes);
 	for (unsigned int id = 0; id < tree->by_id->len; id++) {
 		struct group *g = tree->by_id->pdata[id];
 
 		if (g)
 			take_kseen(tree, g);
+	}
+}
+
+/* Whether no group holds an id whose kseen slots lie in [off, end). */
+static bool kseen_unused(const struct group_tree *tree, size_t off, size_t end)
+{
+	size_t per_id = tree->ncpu * sizeof(struct kslot);
+	unsigned int last = MIN((end - 1) / per_id + 1, tree->by_id->len);
+
+	for (unsigned int id = off / per_id; id < last; id++)
+		if (tree->by_id->pdata[id])
+			return false;
+	return true;
+}
+
+void group_tree_trim(struct group_tree *tree)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = tree->kseen_bytes;
+	size_t run = 0; /* where the unused pages before off begin */
+
+	if (!tree->kseen)
+		return;
+	for (size_t off = 0;; off += page) {
+		bool done = off >= bytes;
+
+		if (!done && kseen_unused(tree, off, MIN(off + page, bytes)))
+			continue;
+		/* their slots are written again when the id comes back */
+		if (MIN(off, bytes) > run)
+			madvise((char *)tree->kseen + run,
+				MIN(off, bytes) - run, MADV_DONTNEED);
+		if (done)
+			return;
+		run = off + page;
 	}
 }
 

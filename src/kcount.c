@@ -60,12 +60,11 @@ unsigned int kcount_charge(struct group_tree *tree)
 	if (!tree->kslots)
 		return 0;
 	for (unsigned int id = 0; id < tree->by_id->len; id++) {
-		struct group *g;
+		struct group *g = group_by_id(tree, id);
 
-		if (!slots_moved(tree, id))
-			continue;
-		g = group_by_id(tree, id);
-		if (g && charge_group(tree, g))
+		/* a free id's slots are neither charged nor read: their
+		 * pages went back (group_tree_trim) */
+		if (g && slots_moved(tree, id) && charge_group(tree, g))
 			changed++;
 	}
 	return changed;
@@ -90,16 +89,12 @@ bool kcount_root_gained(const struct group_tree *tree)
 
 bool kcount_groups_gained(const struct group_tree *tree)
 {
-	size_t ncpu = tree->ncpu, n = tree->by_id->len;
-
-	/* the common answer (no) in one compare of the whole range */
-	if (!tree->kslots || n < 2 ||
-	    !memcmp(&tree->kslots[ncpu], &tree->kseen[ncpu],
-		    (n - 1) * ncpu * sizeof(struct kslot)))
+	if (!tree->kslots)
 		return false;
+	/* id by id: a compare of the whole range would read, and so bring
+	 * back, the pages of free ids (see kcount_charge) */
 	for (unsigned int id = 1; id < tree->by_id->len; id++)
-		/* a removed group's slots are never charged: skip them */
-		if (slots_moved(tree, id) && group_by_id(tree, id))
+		if (group_by_id(tree, id) && slots_moved(tree, id))
 			return true;
 	return false;
 }

@@ -1,7 +1,6 @@
 /* main.c - options, mounting, and the lifetime of the daemon. */
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "fuseconn.h"
 #include "holder.h"
 #include "log.h"
+#include "memtune.h"
 #include "sampler.h"
 
 #define DEFAULT_MOUNTPOINT "/run/cpuacctfs"
@@ -347,25 +347,9 @@ static int hold(struct fuse_args *args, struct fuse_cmdline_opts *cli,
 	return rc;
 }
 
-/* GLib before 2.76 keeps small blocks (array and hash table headers,
- * list nodes) in slabs of its own with per-thread caches that hand
- * almost nothing back: after 10,000 groups came and went they held
- * 6 MiB. This turns that off (later GLib only has malloc anyway); it has
- * to run before GLib's constructor makes its first block, which only a
- * preinit function of the executable does. */
-static void memory_setup(void)
-{
-	G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-	g_slice_set_config(G_SLICE_CONFIG_ALWAYS_MALLOC, TRUE);
-	G_GNUC_END_IGNORE_DEPRECATIONS
-	/* glibc raises this threshold each time a large block is freed,
-	 * after which the FUSE threads' 1 MiB buffers and the arrays by id
-	 * land in the heap, where freeing them gives nothing back */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-}
-
-static void (*const preinit_memory_setup)(void)
-    __attribute__((section(".preinit_array"), used)) = memory_setup;
+/* Runs before any library's constructor (memtune.h). */
+static void (*const preinit_memtune)(void)
+    __attribute__((section(".preinit_array"), used)) = memtune_preinit;
 
 int main(int argc, char **argv)
 {
@@ -382,6 +366,7 @@ int main(int argc, char **argv)
 	struct sampler *s;
 	int err = 0, rc = 1;
 
+	memtune_reexec(argv);
 	if (fuse_opt_parse(&args, &o, option_spec, NULL) != 0 ||
 	    fuse_parse_cmdline(&args, &cli) != 0)
 		return 1;

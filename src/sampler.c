@@ -845,8 +845,9 @@ static void timer_pass(struct sampler *s, struct pollfd *events)
 #define TRIM_AFTER_REMOVALS 4096
 
 /* glibc keeps the memory of removed groups in its heaps, freed but
- * resident, until asked to give it back. Asked here, off the FUSE
- * threads and the engine lock, once removals pause for a pass. */
+ * resident, until asked to give it back, and so does the tree's array
+ * of kernel counts. Asked here, off the FUSE threads (and glibc off
+ * the engine lock), once removals pause for a pass. */
 static void trim_after_removals(struct sampler *s, uint64_t removals)
 {
 	bool burst = removals - s->removals_trimmed >= TRIM_AFTER_REMOVALS;
@@ -857,6 +858,9 @@ static void trim_after_removals(struct sampler *s, uint64_t removals)
 		return;
 	}
 	s->removals_seen = s->removals_trimmed = removals;
+	g_mutex_lock(&s->engine_lock);
+	group_tree_trim(engine_tree(s->engine));
+	g_mutex_unlock(&s->engine_lock);
 	malloc_trim(0);
 }
 

@@ -87,6 +87,63 @@ test_many_groups() {
 	check_same "after removing them" "$(names "$K")" "$(names "$S")"
 }
 
+# daemon_pids: the daemon's processes serving this mount (holder, server).
+daemon_pids() {
+	local p exe
+	exe=$(readlink -f "$IT_DAEMON")
+	for p in $(pgrep -f -- "$SROOT"); do
+		[[ $(readlink "/proc/$p/exe" 2>/dev/null) == "$exe" ]] && echo "$p"
+	done
+}
+
+# server_pid: the one of them that serves: the holder's child, or the
+# only one (--no-restart).
+server_pid() {
+	local pids p
+	pids=$(daemon_pids)
+	for p in $pids; do
+		grep -qx "$(awk '/^PPid/ { print $2 }' "/proc/$p/status")" \
+			<<<"$pids" && echo "$p" && return
+	done
+	[[ $(wc -w <<<"$pids") == 1 ]] && echo "$pids"
+}
+
+rss_kib() {
+	awk '/^VmRSS/ { print $2 }' "/proc/$1/status"
+}
+
+# Issue 12: what 10,000 groups took goes back once they are removed.
+test_memory_back() {
+	local pid p before after i
+	[[ $IT_MODE == daemon ]] || skip "needs the daemon's process"
+	pid=$(server_pid)
+	[[ -n $pid ]] || skip "no process of $IT_DAEMON serves $SROOT"
+	if ldd "$IT_DAEMON" | grep -q libasan; then
+		skip "AddressSanitizer's allocator keeps freed memory on purpose"
+	fi
+	for p in $(daemon_pids); do
+		check_true "glibc's per-thread cache is off in $p" \
+			grep -qz '^GLIBC_TUNABLES=.*glibc.malloc.tcache_count=0' \
+			"/proc/$p/environ"
+	done
+	S=$(sgroup)
+	before=$(rss_kib "$pid")
+	perl -e 'for (1 .. 10000) { mkdir "$ARGV[0]/m$_" or die "mkdir: $!\n" }' "$S" ||
+		fail "mkdir of 10,000 groups"
+	perl -e 'for (1 .. 10000) { rmdir "$ARGV[0]/m$_" or die "rmdir: $!\n" }' "$S" ||
+		fail "rmdir of 10,000 groups"
+	# the sampler hands memory back once removals pause for a pass
+	for ((i = 0; i < 50; i++)); do
+		after=$(rss_kib "$pid")
+		((after * 100 <= before * 115)) && break
+		sleep 0.1
+	done
+	note "RSS $before KiB before 10,000 groups, $after KiB after them"
+	check_true "RSS after 10,000 groups came and went within 15 % of before" \
+		test $((after * 100)) -le $((before * 115))
+}
+
 run_test "robustness: binary, garbage and 1 MiB writes" test_binary
 run_test "robustness: concurrent mkdir/rmdir from 4 shells for 3 s" test_race
 run_test "robustness: 200 subgroups" test_many_groups
+run_test "robustness: memory back after 10,000 groups" test_memory_back

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "files.h"
 #include "kcount.h"
@@ -246,6 +248,70 @@ START_TEST(test_root_alone_stays_exact)
 }
 END_TEST
 
+/* Pages of the tree's kernel counts resident in [first, last) ids. */
+static unsigned int resident_pages(const struct group_tree *t,
+				   unsigned int first, unsigned int last)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t per_id = t->ncpu * sizeof(struct kslot);
+	size_t from = first * per_id / page, to = (last * per_id - 1) / page;
+	size_t pages = to - from + 1;
+	unsigned char in[pages];
+	unsigned int n = 0;
+
+	ck_assert_int_eq(
+	    mincore((char *)t->kseen + from * page, pages * page, in), 0);
+	for (size_t i = 0; i < pages; i++)
+		n += in[i] & 1;
+	return n;
+}
+
+/* After groups go, the pages of their kernel counts go back, and no
+ * later pass or check brings them back: a read fault would (on some
+ * kernels it allocates rather than mapping the zero page). */
+START_TEST(test_removed_ids_pages_go_back)
+{
+	enum { MANY = 2048, MADE = 1500 };
+	g_autofree struct kslot *many = g_new0(struct kslot, MANY * NCPU);
+	struct group_tree *t = group_tree_new(NCPU, 4);
+	struct group *root = group_root(t), *g, *keep;
+	char name[16];
+
+	group_tree_set_kslots(t, many, MANY);
+	for (unsigned int i = 1; i <= MADE; i++) {
+		snprintf(name, sizeof(name), "g%u", i);
+		ck_assert_int_eq(group_mkdir(t, root, name, 0755, &g), 0);
+		many[g->id * NCPU].usage = 1000 + i;
+	}
+	ck_assert_uint_eq(kcount_charge(t), MADE);
+	keep = group_child(root, "g1000");
+	ck_assert_uint_gt(resident_pages(t, 1, MADE), 10);
+	for (unsigned int i = 1; i <= MADE; i++) {
+		snprintf(name, sizeof(name), "g%u", i);
+		g = group_child(root, name);
+		if (g != keep)
+			ck_assert_int_eq(group_rmdir(t, g), 0);
+	}
+	group_tree_trim(t);
+	/* the page of the root and the one of keep stay */
+	ck_assert_uint_eq(resident_pages(t, 0, MADE + 1), 2);
+	/* late charges to removed ids, and keep's own */
+	many[5 * NCPU].usage += 7;
+	many[keep->id * NCPU + 1].usage += 9;
+	ck_assert(kcount_groups_gained(t));
+	ck_assert_uint_eq(kcount_charge(t), 1);
+	ck_assert_uint_eq(keep->usage[1], 9);
+	ck_assert(!kcount_groups_gained(t));
+	ck_assert_uint_eq(resident_pages(t, 0, MADE + 1), 2);
+	/* a group back on a dropped id starts from what the kernel holds */
+	ck_assert_int_eq(group_mkdir(t, root, "again", 0755, &g), 0);
+	ck_assert_uint_eq(g->id, 1);
+	kcount_charge(t);
+	ck_assert_uint_eq(group_sum(g, g->usage), 0);
+	group_tree_free(t);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kcount");
@@ -262,6 +328,9 @@ int main(void)
 	tcase_add_test(tc, test_no_room_for_more_groups);
 	tcase_add_test(tc, test_gains_told_apart);
 	tcase_add_test(tc, test_root_alone_stays_exact);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("trim");
+	tcase_add_test(tc, test_removed_ids_pages_go_back);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
