@@ -2,7 +2,6 @@
 #include <glib.h>
 #include <malloc.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,12 +34,13 @@ void memtune_preinit(void)
  * valgrind, whose exec would leave the new image unwatched. */
 static bool malloc_is_glibc(void)
 {
-	const char *preload = getenv("LD_PRELOAD");
-
 #ifdef __SANITIZE_ADDRESS__
 	return false;
-#endif
+#else
+	const char *preload = getenv("LD_PRELOAD");
+
 	return !preload || !strstr(preload, "vgpreload");
+#endif
 }
 
 void memtune_reexec(char **argv)
