@@ -108,8 +108,9 @@ struct {
  * at their next charge (the attach tracepoint names the leader alone). */
 struct joined_at {
 	__u32 gid;
-	__u32 pad;
-	__u64 t_ns; /* bpf_ktime_get_ns() of the attach */
+	__u32 tid;	/* the task the attach named */
+	__u64 t_ns;	/* bpf_ktime_get_ns() of the attach */
+	__u64 runtime; /* that task's sum_exec_runtime then */
 };
 
 struct {
@@ -167,9 +168,13 @@ static __always_inline struct seen now_of(struct task_struct *p)
 #define NOT_JOINED (~0ULL)
 
 /* A candidate thread (see struct seen): if its process joined a group,
- * it joins too, and the ns since the attach are returned (what it ran
- * before belongs where it was); else NOT_JOINED. */
-static __always_inline __u64 join_late(struct task_struct *p, struct seen *last)
+ * it joins too, and the most of its run since its last charge that the
+ * new group gets is returned (what it ran before belongs where it was);
+ * else NOT_JOINED. For the task the attach named, that is what it ran
+ * past the runtime its last update had then, as the kernel's cpuacct
+ * charges a task moved while running; for the others, the time since. */
+static __always_inline __u64 join_late(struct task_struct *p, struct seen *last,
+				       __u64 runtime)
 {
 	__u32 tgid = p->tgid;
 	struct joined_at *j = bpf_map_lookup_elem(&joined, &tgid);
@@ -181,6 +186,8 @@ static __always_inline __u64 join_late(struct task_struct *p, struct seen *last)
 	if (!bpf_task_storage_get(&member, p, 0, 0))
 		bpf_task_storage_get(&member, p, &j->gid,
 				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p->pid == j->tid)
+		return runtime > j->runtime ? runtime - j->runtime : 0;
 	return now > j->t_ns ? now - j->t_ns : 0;
 }
 
@@ -200,7 +207,7 @@ static __always_inline void flush(struct task_struct *p)
 	if (!last)
 		return;
 	if (last->cand)
-		since = join_late(p, last);
+		since = join_late(p, last, now.runtime);
 	/* values only grow; anything else (a fresh entry) charges nothing */
 	if (now.runtime <= last->runtime && now.utime <= last->utime &&
 	    now.stime <= last->stime)
@@ -319,7 +326,9 @@ int BPF_PROG(on_attach, struct cgroup *dst, const char *path,
 	/* the leader may be running on another CPU: it joins, like its
 	 * other threads, at its next charge, which splits its stretch */
 	j.gid = gid;
+	j.tid = task->pid;
 	j.t_ns = bpf_ktime_get_ns();
+	j.runtime = task->se.sum_exec_runtime;
 	tgid = task->tgid;
 	bpf_map_update_elem(&joined, &tgid, &j, BPF_ANY);
 	seen->cand = 1;
