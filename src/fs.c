@@ -230,22 +230,25 @@ static void fs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 /* A file or directory of a removed group, still open somewhere: cgroupfs
  * lets fstat succeed (reads then fail with ENODEV), so we answer with
- * what we can still tell, its kind and mode. In cache mode the page
- * cache answers a read past the size with end of file, without asking
- * us: a size of one page sends the read here, where it fails as the
- * kernel's does, never an empty text. */
+ * what we can still tell, its kind and mode.
+ *
+ * In cache mode a file's attributes fail with ENODEV instead, and so
+ * does the read(2) that asks for them first. Any size would be wrong:
+ * the kernel's FUSE keeps the size of the newest answer, and a read
+ * answered just before the removal may land after it, its short text
+ * then read padded with zeros up to that size (or empty, at size 0). */
 static void reply_gone_attr(fuse_req_t req, fuse_ino_t ino)
 {
 	enum cg_file f = files_ino_file(ino);
 	struct stat st = {.st_ino = ino, .st_nlink = 1, .st_blksize = 4096};
 
+	if (f != CGF_DIR && fs_of(req)->cache)
+		return (void)fuse_reply_err(req, ENODEV);
 	if (f == CGF_DIR) {
 		st.st_mode = S_IFDIR | 0755;
 		st.st_nlink = 2;
 	} else {
 		st.st_mode = S_IFREG | files_info(f)->mode;
-		if (fs_of(req)->cache)
-			st.st_size = 4096;
 	}
 	fuse_reply_attr(req, &st, 0);
 }
@@ -448,8 +451,7 @@ static void read_uncached(fuse_req_t req, fuse_ino_t ino, size_t size,
 							  fuse_req_ctx(req)->pid)
 				       : -ENODEV;
 
-	/* removed meanwhile: a getattr may have told the kernel so (with a
-	 * page's size) already, and this text would read padded to it */
+	/* removed meanwhile: fail as the reads after the removal do */
 	if (!err && !ino_exists(req, ino))
 		err = -ENODEV;
 
