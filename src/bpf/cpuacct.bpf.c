@@ -108,8 +108,8 @@ struct {
  * at their next charge (the attach tracepoint names the leader alone). */
 struct joined_at {
 	__u32 gid;
-	__u32 tid;	/* the task the attach named */
-	__u64 t_ns;	/* bpf_ktime_get_ns() of the attach */
+	__u32 tid;     /* the task the attach named */
+	__u64 t_ns;    /* bpf_ktime_get_ns() of the attach */
 	__u64 runtime; /* that task's sum_exec_runtime then */
 };
 
